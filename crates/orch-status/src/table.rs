@@ -1,0 +1,217 @@
+//! GFM tables with the byte range of every cell, read with pulldown-cmark.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+/// One cell of a table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// The bytes between the cell's pipes, padding included. Empty at the row's end for a cell
+    /// the row leaves out.
+    pub span: Range<usize>,
+    /// The cell's content without the padding around it.
+    pub content: Range<usize>,
+    /// The inline text: code-span backticks, escapes and emphasis markers removed, trimmed.
+    pub value: String,
+}
+
+/// One row of a table (the header row too).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The whole row, line ending included.
+    pub span: Range<usize>,
+    /// The cells, as many as the header has: a row with fewer has empty cells at the end.
+    pub cells: Vec<Cell>,
+    /// How many cells the row leaves out at its end.
+    pub missing: usize,
+    /// How many cells the row has beyond the header's (GFM drops them silently).
+    pub extra: usize,
+}
+
+/// A GFM table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    /// The whole table.
+    pub span: Range<usize>,
+    /// The header row.
+    pub header: Row,
+    /// The body rows.
+    pub rows: Vec<Row>,
+}
+
+/// Reads every table of a markdown text. Byte ranges are offsets into `text` plus `base`, so a
+/// caller that strips a BOM can still splice the original bytes.
+pub fn tables(text: &str, base: usize) -> Vec<Table> {
+    let mut out = Vec::new();
+    let mut current: Option<Table> = None;
+    let mut row: Option<Row> = None;
+    let mut cell: Option<Cell> = None;
+    for (event, range) in Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Table(_)) => {
+                current = Some(Table {
+                    span: shift(&range, base),
+                    header: empty_row(&range, base),
+                    rows: Vec::new(),
+                });
+            }
+            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                row = Some(empty_row(&range, base));
+            }
+            Event::Start(Tag::TableCell) => {
+                cell = Some(Cell {
+                    span: shift(&range, base),
+                    content: trimmed(text, &range, base),
+                    value: String::new(),
+                });
+            }
+            Event::End(TagEnd::TableCell) => {
+                if let (Some(mut done), Some(row)) = (cell.take(), row.as_mut()) {
+                    done.value = done.value.trim().to_owned();
+                    row.cells.push(done);
+                }
+            }
+            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => {
+                if let (Some(mut done), Some(table)) = (row.take(), current.as_mut()) {
+                    count_cells(text, base, &mut done);
+                    if table.header.cells.is_empty() {
+                        table.header = done;
+                    } else {
+                        table.rows.push(done);
+                    }
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                if let Some(table) = current.take() {
+                    out.push(table);
+                }
+            }
+            Event::Text(piece)
+            | Event::Code(piece)
+            | Event::InlineHtml(piece)
+            | Event::Html(piece) => {
+                if let Some(cell) = cell.as_mut() {
+                    cell.value.push_str(&piece);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(cell) = cell.as_mut() {
+                    cell.value.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn shift(range: &Range<usize>, base: usize) -> Range<usize> {
+    range.start + base..range.end + base
+}
+
+fn empty_row(range: &Range<usize>, base: usize) -> Row {
+    Row {
+        span: shift(range, base),
+        cells: Vec::new(),
+        missing: 0,
+        extra: 0,
+    }
+}
+
+fn trimmed(text: &str, range: &Range<usize>, base: usize) -> Range<usize> {
+    let raw = &text[range.clone()];
+    let start = range.start + (raw.len() - raw.trim_start_matches([' ', '\t']).len());
+    let end = range.end - (raw.len() - raw.trim_end_matches([' ', '\t']).len());
+    start.max(range.start) + base..end.max(start) + base
+}
+
+/// Finds the cells GFM padded in (missing) and the ones it dropped (extra), from the raw line.
+fn count_cells(text: &str, base: usize, row: &mut Row) {
+    let row_start = row.span.start - base;
+    let row_end = row.span.end - base;
+    let line = &text[row_start..row_end];
+    let line_end = row_start + line.trim_end_matches(['\r', '\n']).len();
+    row.missing = row
+        .cells
+        .iter()
+        .rev()
+        .take_while(|c| c.span.is_empty() && c.span.start - base >= line_end)
+        .count();
+    // The cells GFM kept end before `last_end`; what follows may only be a closing pipe.
+    let kept = row.cells.len() - row.missing;
+    let last_end = match kept {
+        0 => row_start,
+        n => row.cells[n - 1].span.end - base,
+    };
+    let rest = text.get(last_end..line_end).unwrap_or("");
+    let rest = rest.strip_prefix('|').unwrap_or(rest);
+    if !rest.trim().is_empty() {
+        let pieces = split_unescaped_pipes(rest);
+        let trailing_pipe = rest.trim_end().ends_with('|') && !rest.trim_end().ends_with("\\|");
+        row.extra = pieces.len() - usize::from(trailing_pipe);
+    }
+}
+
+/// Splits on pipes that are not escaped with a backslash, as GFM splits table rows.
+fn split_unescaped_pipes(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '|' {
+            pieces.push(&text[start..i]);
+            start = i + 1;
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_values_missing_and_extra() {
+        let text = "| Task ID | Status |\r\n|---|:-:|\r\n|  T1 | `In Progress` |\r\n| T2 |\r\n| T3 | x | y | z |\r\nT4 | a \\| b\r\n";
+        let found = tables(text, 3);
+        assert_eq!(found.len(), 1);
+        let table = &found[0];
+        let values: Vec<Vec<&str>> = table
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.value.as_str()).collect())
+            .collect();
+        assert_eq!(
+            values,
+            vec![
+                vec!["T1", "In Progress"],
+                vec!["T2", ""],
+                vec!["T3", "x"],
+                vec!["T4", "a | b"]
+            ]
+        );
+        let first = &table.rows[0].cells[1];
+        assert_eq!(
+            &text[first.content.start - 3..first.content.end - 3],
+            "`In Progress`"
+        );
+        assert_eq!(
+            &text[first.span.start - 3..first.span.end - 3],
+            " `In Progress` "
+        );
+        let counts: Vec<(usize, usize)> = table.rows.iter().map(|r| (r.missing, r.extra)).collect();
+        assert_eq!(counts, vec![(0, 0), (1, 0), (0, 2), (0, 0)]);
+    }
+
+    #[test]
+    fn ignores_tables_in_code_fences() {
+        let text = "```\n| Task ID | Status |\n|---|---|\n| T1 | x |\n```\n";
+        assert!(tables(text, 0).is_empty());
+    }
+}
