@@ -1,0 +1,35 @@
+//! `orch-plan check`: validate the plan.
+
+use crate::cli_error::{CliError, ErrorKind};
+use crate::context::Context;
+
+/// Arguments of `orch-plan check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {}
+
+/// Reads the plan and checks ids, dependencies, cycles, statuses, estimates and names. Prints
+/// every problem with its file, line and column, and exits 1 when there is any.
+pub fn cmd_check(ctx: &Context, _args: &CheckArgs) -> Result<(), CliError> {
+    let doc = ctx.read_plan()?;
+    let plan = doc
+        .plan()
+        .map_err(|problems| CliError::from_diagnostics(ErrorKind::Validation, problems.0))?;
+    let levels = plan.graph().levels().len();
+    if ctx.json {
+        super::print_json(&serde_json::json!({
+            "ok": true,
+            "plan": doc.path.display().to_string(),
+            "tasks": plan.tasks().len(),
+            "levels": levels,
+            "problems": [],
+        }))
+    } else {
+        println!(
+            "ok: {}: {} tasks in {} levels, no problems",
+            doc.path.display(),
+            plan.tasks().len(),
+            levels
+        );
+        Ok(())
+    }
+}

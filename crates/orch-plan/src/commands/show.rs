@@ -1,0 +1,104 @@
+//! `orch-plan show`: the matrix, progress, ready and blocked tasks, and the critical path.
+
+use std::fmt::Write as _;
+
+use orch_plan::report::ShowReport;
+
+use crate::cli_error::{CliError, ErrorKind};
+use crate::context::Context;
+
+/// Arguments of `orch-plan show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {}
+
+/// Prints the plan's state.
+pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
+    let doc = ctx.read_plan()?;
+    let plan = doc
+        .plan()
+        .map_err(|problems| CliError::from_diagnostics(ErrorKind::Validation, problems.0))?;
+    let report = ShowReport::new(&plan, doc.path.display().to_string());
+    if ctx.json {
+        return super::print_json(&report);
+    }
+    let rows = plan
+        .tasks()
+        .iter()
+        .map(|t| {
+            let deps: Vec<&str> = t.depends_on.iter().map(|d| d.as_str()).collect();
+            vec![
+                t.id.to_string(),
+                t.status.to_string(),
+                or_dash(&t.group),
+                if deps.is_empty() {
+                    "-".to_owned()
+                } else {
+                    deps.join(", ")
+                },
+                t.estimate
+                    .as_ref()
+                    .map_or("-".to_owned(), |e| e.to_string()),
+                or_dash(&t.agent),
+                t.description.clone(),
+            ]
+        })
+        .collect();
+    let mut out = super::table::render(
+        &[
+            "ID",
+            "Status",
+            "Group",
+            "Depends on",
+            "Estimate",
+            "Agent",
+            "Description",
+        ],
+        rows,
+    );
+    let progress = &report.progress;
+    let percent = if progress.total == 0 {
+        100
+    } else {
+        progress.completed * 100 / progress.total
+    };
+    let _ = writeln!(
+        out,
+        "\nProgress:      {}/{} completed ({percent}%)",
+        progress.completed, progress.total
+    );
+    let _ = writeln!(out, "In progress:   {}", list(&report.in_progress));
+    let _ = writeln!(out, "Ready:         {}", list(&report.ready));
+    let _ = writeln!(out, "Blocked:       {}", list(&report.blocked));
+    if !report.failed.is_empty() {
+        let _ = writeln!(out, "Failed:        {}", list(&report.failed));
+    }
+    let _ = writeln!(out, "Waiting:       {}", list(&report.waiting));
+    let _ = writeln!(
+        out,
+        "Critical path: {} ({})",
+        if report.critical_path.is_empty() {
+            "-".to_owned()
+        } else {
+            report.critical_path.join(" -> ")
+        },
+        report.critical_path_length
+    );
+    print!("{out}");
+    Ok(())
+}
+
+fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn list(ids: &[&str]) -> String {
+    if ids.is_empty() {
+        "-".to_owned()
+    } else {
+        ids.join(", ")
+    }
+}

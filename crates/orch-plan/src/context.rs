@@ -1,0 +1,45 @@
+//! What every subcommand gets: where it runs, which plan it targets, how it prints.
+
+use std::path::{Path, PathBuf};
+
+use orch_status::{PlanDoc, Workspace};
+
+use crate::cli_error::CliError;
+
+/// The global options and the directory the command runs in.
+pub struct Context {
+    /// The directory the command was started in.
+    pub cwd: PathBuf,
+    /// `--plan FILE` or `ORCH_PLAN`.
+    pub plan_override: Option<PathBuf>,
+    /// `--json`: machine output on stdout, errors as JSON on stderr.
+    pub json: bool,
+}
+
+impl Context {
+    /// Finds the canonical plan (and the state dir) for this command.
+    pub fn workspace(&self) -> Result<Workspace, CliError> {
+        orch_status::locate(&self.cwd, self.plan_override.as_deref()).map_err(CliError::from)
+    }
+
+    /// Reads and parses the canonical plan.
+    pub fn read_plan(&self) -> Result<PlanDoc, CliError> {
+        let workspace = self.workspace()?;
+        read_plan_at(&workspace.plan)
+    }
+}
+
+/// Reads and parses the plan at `path`, with a hint when it does not exist.
+pub fn read_plan_at(path: &Path) -> Result<PlanDoc, CliError> {
+    match orch_status::read_plan_file(path) {
+        Ok(doc) => Ok(doc),
+        Err(orch_status::ReadError::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(CliError::invalid(format!(
+                "no plan at {}; create one with `orch-plan init`, or name another with --plan FILE (or ORCH_PLAN)",
+                path.display()
+            ))
+            .with_file(&path))
+        }
+        Err(error) => Err(CliError::from(error)),
+    }
+}
