@@ -428,12 +428,13 @@ impl PlanDoc {
     /// plan, or returns every problem, each at the row it concerns.
     pub fn plan(&self) -> Result<Plan, Diagnostics> {
         Plan::new(self.tasks.clone()).map_err(|errors| {
-            Diagnostics(
-                errors
-                    .iter()
-                    .map(|error| self.locate_error(error))
-                    .collect(),
-            )
+            let mut found: Vec<Diagnostic> = errors
+                .iter()
+                .map(|error| self.locate_error(error))
+                .collect();
+            // In file order, as an editor would walk them.
+            found.sort_by_key(|d| (d.line, d.column));
+            Diagnostics(found)
         })
     }
 
@@ -445,7 +446,21 @@ impl PlanDoc {
                 self.tasks.iter().rposition(|t| &t.id == id),
                 ColumnKind::TaskId,
             ),
-            _ => (
+            // Ids compare ignoring case, so with duplicates the row is the one that lists
+            // the offending dependency.
+            PlanError::UnknownDependency { dependency, .. } => (
+                self.tasks
+                    .iter()
+                    .position(|t| &t.id == id && t.depends_on.contains(dependency)),
+                ColumnKind::Dependencies,
+            ),
+            PlanError::SelfDependency(_) => (
+                self.tasks
+                    .iter()
+                    .position(|t| &t.id == id && t.depends_on.contains(id)),
+                ColumnKind::Dependencies,
+            ),
+            PlanError::Cycle(_) => (
                 self.tasks.iter().position(|t| &t.id == id),
                 ColumnKind::Dependencies,
             ),

@@ -121,6 +121,11 @@ fn empty_row(range: &Range<usize>, base: usize) -> Row {
 
 fn trimmed(text: &str, range: &Range<usize>, base: usize) -> Range<usize> {
     let raw = &text[range.clone()];
+    if raw.trim_matches([' ', '\t']).is_empty() {
+        // An empty cell's content sits after one space of padding, where a value would go.
+        let at = range.start + raw.len().min(1) + base;
+        return at..at;
+    }
     let start = range.start + (raw.len() - raw.trim_start_matches([' ', '\t']).len());
     let end = range.end - (raw.len() - raw.trim_end_matches([' ', '\t']).len());
     start.max(range.start) + base..end.max(start) + base

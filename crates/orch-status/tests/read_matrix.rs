@@ -15,7 +15,11 @@ fn read(text: &str) -> Result<PlanDoc, ReadError> {
 fn errors(text: &str) -> Vec<String> {
     match read(text) {
         Ok(_) => panic!("expected errors for {text:?}"),
-        Err(error) => error.diagnostics().iter().map(ToString::to_string).collect(),
+        Err(error) => error
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }
 }
 
@@ -27,16 +31,25 @@ fn reads_the_seed_template_as_it_is() {
     assert_eq!(ids, ["T1", "T2", "T3", "T4", "T5", "T6", "T7"]);
     let t2 = &doc.tasks[1];
     assert_eq!(t2.agent, "Builder-1");
-    assert_eq!(t2.skills, ["builder-skill", "oauth-skill", "validator-skill"]);
+    assert_eq!(
+        t2.skills,
+        ["builder-skill", "oauth-skill", "validator-skill"]
+    );
     assert_eq!(t2.worktree, "../oauth");
     assert_eq!(t2.branch, "feature/auth-oauth");
     assert_eq!(t2.group, "B");
     let deps: Vec<&str> = doc.tasks[4].depends_on.iter().map(|d| d.as_str()).collect();
     assert_eq!(deps, ["T2", "T3", "T4"]);
-    assert_eq!(doc.tasks[6].estimate.as_ref().map(|e| e.seconds()), Some(5400));
+    assert_eq!(
+        doc.tasks[6].estimate.as_ref().map(|e| e.seconds()),
+        Some(5400)
+    );
     // The status cell's span is exactly the text to splice.
     let row = doc.row(&t2.id).expect("T2 has a row");
-    let cell = doc.matrix.cell(row, ColumnKind::Status).expect("status cell");
+    let cell = doc
+        .matrix
+        .cell(row, ColumnKind::Status)
+        .expect("status cell");
     assert_eq!(&doc.text[cell.content.clone()], "Not Started");
     doc.plan().expect("the seed is a valid plan");
 }
@@ -76,10 +89,16 @@ fn errors_name_line_and_column() {
     let bad_status = format!("# P\n\n{HEADER}| T1 | d | a | - | - | A | Done | - | 1h |\n");
     assert_eq!(
         errors(&bad_status),
-        ["PLAN.md:5:28: unknown status \"Done\"; use one of Not Started, In Progress, Blocked, Completed, Failed (any case, '-' or '_' for spaces)"]
+        [
+            "PLAN.md:5:28: unknown status \"Done\"; use one of Not Started, In Progress, Blocked, Completed, Failed (any case, '-' or '_' for spaces)"
+        ]
     );
     let emoji = format!("{HEADER}| T1 | \u{1F680}\u{1F680} | a | - | - | A | Nope | - | 1h |\n");
-    assert!(errors(&emoji)[0].starts_with("PLAN.md:3:29: unknown status"), "{:?}", errors(&emoji));
+    assert!(
+        errors(&emoji)[0].starts_with("PLAN.md:3:29: unknown status"),
+        "{:?}",
+        errors(&emoji)
+    );
 
     for (id, needle) in [
         ("../x", "contains '/'"),
@@ -95,9 +114,19 @@ fn errors_name_line_and_column() {
     }
 
     let short = format!("{HEADER}| T1 | d | a |\n");
-    assert_eq!(errors(&short), ["PLAN.md:3:1: this matrix row has 3 cells but the header has 9; add the missing cells (write - for an empty value)"]);
+    assert_eq!(
+        errors(&short),
+        [
+            "PLAN.md:3:1: this matrix row has 3 cells but the header has 9; add the missing cells (write - for an empty value)"
+        ]
+    );
     let long = format!("{HEADER}| T1 | d | a | - | - | A | Not Started | - | 1h | x | y |\n");
-    assert_eq!(errors(&long), ["PLAN.md:3:1: this matrix row has 11 cells but the header has 9; remove the extra cells, or write a | inside a value as \\|"]);
+    assert_eq!(
+        errors(&long),
+        [
+            "PLAN.md:3:1: this matrix row has 11 cells but the header has 9; remove the extra cells, or write a | inside a value as \\|"
+        ]
+    );
     let estimate = format!("{HEADER}| T1 | d | a | - | - | A | Not Started | - | soon |\n");
     assert!(errors(&estimate)[0].contains("cannot read estimate \"soon\""));
     let branch = format!("{HEADER}| T1 | d | a | - | `x..y` | A | Not Started | - | 1h |\n");
@@ -107,14 +136,26 @@ fn errors_name_line_and_column() {
 #[test]
 fn empty_garbage_and_missing_matrix() {
     assert!(errors("")[0].starts_with("PLAN.md:1:1: no task matrix found"));
-    assert!(errors("# Just a title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")[0].contains("no task matrix found"));
-    let garbage = read_plan(Path::new("PLAN.md"), vec![0x89, b'P', b'N', b'G', 0, 0xff, 0xfe]);
+    assert!(
+        errors("# Just a title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")[0]
+            .contains("no task matrix found")
+    );
+    let garbage = read_plan(
+        Path::new("PLAN.md"),
+        vec![0x89, b'P', b'N', b'G', 0, 0xff, 0xfe],
+    );
     let garbage = garbage.expect_err("garbage is refused");
     assert!(garbage.to_string().contains("not UTF-8"), "{garbage}");
     let nul = errors("ok\n\0\n");
-    assert!(nul[0].starts_with("PLAN.md:2:1: the plan contains a NUL byte"), "{nul:?}");
+    assert!(
+        nul[0].starts_with("PLAN.md:2:1: the plan contains a NUL byte"),
+        "{nul:?}"
+    );
     let no_delimiter = errors("# P\n\n| Task ID | Status |\n| T1 | Done |\n");
-    assert!(no_delimiter[0].starts_with("PLAN.md:3:1: this looks like the task matrix's header"), "{no_delimiter:?}");
+    assert!(
+        no_delimiter[0].starts_with("PLAN.md:3:1: this looks like the task matrix's header"),
+        "{no_delimiter:?}"
+    );
 }
 
 #[test]
@@ -123,16 +164,32 @@ fn graph_errors_point_at_rows() {
         "{HEADER}| T1 | d | a | - | - | A | Not Started | T3 | 1h |\n| T2 | d | a | - | - | A | Not Started | T9 | 1h |\n| T3 | d | a | - | - | A | Not Started | T1 | 1h |\n| t2 | d | a | - | - | A | Not Started | - | 1h |\n"
     );
     let doc = read(&text).expect("cells read");
-    let problems: Vec<String> = doc.plan().expect_err("invalid").0.iter().map(ToString::to_string).collect();
+    let problems: Vec<String> = doc
+        .plan()
+        .expect_err("invalid")
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(problems.len(), 3, "{problems:?}");
-    assert!(problems[0].starts_with("PLAN.md:6:3: duplicate task id t2"), "{problems:?}");
-    assert!(problems[1].starts_with("PLAN.md:4:") && problems[1].contains("depends on T9"), "{problems:?}");
-    assert!(problems[2].contains("dependency cycle: T1 -> T3 -> T1"), "{problems:?}");
-    assert!(problems[2].starts_with("PLAN.md:3:"), "{problems:?}");
+    assert!(
+        problems[0].contains("dependency cycle: T1 -> T3 -> T1"),
+        "{problems:?}"
+    );
+    assert!(problems[0].starts_with("PLAN.md:3:"), "{problems:?}");
+    assert!(
+        problems[1].starts_with("PLAN.md:4:") && problems[1].contains("depends on T9"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[2].starts_with("PLAN.md:6:3: duplicate task id t2"),
+        "{problems:?}"
+    );
 }
 
 fn cell_text() -> impl Strategy<Value = String> {
-    "[ -~\u{a0}-\u{17f}\u{4e00}-\u{4e08}\u{1F680}-\u{1F686}]{0,24}".prop_map(|s| s.trim().to_owned())
+    "[ -~\u{a0}-\u{17f}\u{4e00}-\u{4e08}\u{1F680}-\u{1F686}]{0,24}"
+        .prop_map(|s| s.trim().to_owned())
 }
 
 proptest! {

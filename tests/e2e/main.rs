@@ -1,0 +1,5 @@
+//! End-to-end tests: the real binaries on real git repositories in temp dirs.
+
+mod plan_errors;
+mod plan_locate;
+mod plan_read;
