@@ -61,11 +61,12 @@ impl TaskId {
         if !text.as_bytes()[0].is_ascii_alphanumeric() {
             return Err(TaskIdError::BadStart(text.to_owned()));
         }
-        let lower = text.to_ascii_lowercase();
-        if lower.contains("..")
-            || lower.ends_with('.')
-            || lower.ends_with(".lock")
-            || lower == "head"
+        let ends_with_lock =
+            text.len() >= 5 && text[text.len() - 5..].eq_ignore_ascii_case(".lock");
+        if text.contains("..")
+            || text.ends_with('.')
+            || ends_with_lock
+            || text.eq_ignore_ascii_case("head")
         {
             return Err(TaskIdError::Unsafe(text.to_owned()));
         }

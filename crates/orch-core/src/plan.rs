@@ -90,6 +90,12 @@ pub struct Plan {
 impl Plan {
     /// Checks the tasks and builds the plan, or returns every problem found.
     pub fn new(tasks: Vec<Task>) -> Result<Plan, Vec<PlanError>> {
+        Plan::try_new(tasks).map_err(|(_, errors)| errors)
+    }
+
+    /// Like [`Plan::new`], but hands the tasks back with the problems, so a caller can report
+    /// them against the tasks without having cloned them first.
+    pub fn try_new(tasks: Vec<Task>) -> Result<Plan, (Vec<Task>, Vec<PlanError>)> {
         let mut errors = Vec::new();
         let mut index = HashMap::with_capacity(tasks.len());
         for (i, task) in tasks.iter().enumerate() {
@@ -127,7 +133,7 @@ impl Plan {
         if errors.is_empty() {
             Ok(plan)
         } else {
-            Err(errors)
+            Err((plan.tasks, errors))
         }
     }
 

@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use orch_core::Plan;
 use orch_status::{PlanDoc, Workspace};
 
-use crate::cli_error::CliError;
+use crate::cli_error::{CliError, ErrorKind};
 
 /// The global options and the directory the command runs in.
 pub struct Context {
@@ -22,7 +23,22 @@ impl Context {
         orch_status::locate(&self.cwd, self.plan_override.as_deref()).map_err(CliError::from)
     }
 
-    /// Reads and parses the canonical plan.
+    /// Reads the canonical plan and validates it as a whole, for a command that only reads it
+    /// and then exits.
+    ///
+    /// The plan is deliberately never freed: a one-shot command exits right after printing, and
+    /// the OS reclaims the memory at once, while freeing tens of thousands of small
+    /// allocations one by one costs about as much as parsing them (11 ms on 10,000 tasks).
+    pub fn load_plan_for_exit(&self) -> Result<(&'static Plan, &'static PlanDoc), CliError> {
+        let doc = self.read_plan()?;
+        let (plan, doc) = doc
+            .into_plan()
+            .map_err(|problems| CliError::from_diagnostics(ErrorKind::Validation, problems.0))?;
+        let leaked: &'static (Plan, PlanDoc) = Box::leak(Box::new((plan, doc)));
+        Ok((&leaked.0, &leaked.1))
+    }
+
+    /// Reads and parses the canonical plan, without checking it as a whole.
     pub fn read_plan(&self) -> Result<PlanDoc, CliError> {
         let workspace = self.workspace()?;
         read_plan_at(&workspace.plan)

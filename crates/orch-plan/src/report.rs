@@ -88,7 +88,7 @@ pub struct ShowReport<'a> {
     pub progress: Progress,
 }
 
-fn strs<'a>(ids: Vec<&'a TaskId>) -> Vec<&'a str> {
+fn strs(ids: Vec<&TaskId>) -> Vec<&str> {
     ids.into_iter().map(TaskId::as_str).collect()
 }
 

@@ -240,7 +240,7 @@ impl Reader<'_> {
                 .header
                 .cells
                 .iter()
-                .map(|c| ColumnKind::from_header(&c.value))
+                .map(|c| ColumnKind::from_header(c.value(self.text)))
                 .collect();
             let has = |k| kinds.contains(&Some(k));
             if !(has(ColumnKind::TaskId) && has(ColumnKind::Status)) {
@@ -269,7 +269,7 @@ impl Reader<'_> {
                 .iter()
                 .zip(kinds)
                 .map(|(cell, kind)| Column {
-                    name: cell.value.clone(),
+                    name: cell.value(self.text).to_owned(),
                     kind,
                 })
                 .collect();
@@ -331,7 +331,7 @@ impl Reader<'_> {
         let value = |kind| {
             matrix
                 .cell(row, kind)
-                .map_or("", |c: &Cell| c.value.as_str())
+                .map_or("", |c: &Cell| c.value(self.text))
         };
         let place = |kind| {
             matrix
@@ -425,17 +425,31 @@ impl PlanDoc {
     }
 
     /// Checks the tasks as a whole (unique ids, known dependencies, no cycle) and builds the
-    /// plan, or returns every problem, each at the row it concerns.
+    /// plan, or returns every problem, each at the row it concerns, in file order.
     pub fn plan(&self) -> Result<Plan, Diagnostics> {
-        Plan::new(self.tasks.clone()).map_err(|errors| {
-            let mut found: Vec<Diagnostic> = errors
-                .iter()
-                .map(|error| self.locate_error(error))
-                .collect();
-            // In file order, as an editor would walk them.
-            found.sort_by_key(|d| (d.line, d.column));
-            Diagnostics(found)
-        })
+        Plan::try_new(self.tasks.clone()).map_err(|(_, errors)| self.locate_errors(&errors))
+    }
+
+    /// Like [`PlanDoc::plan`], but moves the tasks into the plan instead of copying them: the
+    /// cheaper choice for commands that only read. The document keeps its text and spans.
+    pub fn into_plan(mut self) -> Result<(Plan, PlanDoc), Diagnostics> {
+        let tasks = std::mem::take(&mut self.tasks);
+        match Plan::try_new(tasks) {
+            Ok(plan) => Ok((plan, self)),
+            Err((tasks, errors)) => {
+                self.tasks = tasks;
+                Err(self.locate_errors(&errors))
+            }
+        }
+    }
+
+    fn locate_errors(&self, errors: &[PlanError]) -> Diagnostics {
+        let mut found: Vec<Diagnostic> = errors
+            .iter()
+            .map(|error| self.locate_error(error))
+            .collect();
+        found.sort_by_key(|d| (d.line, d.column));
+        Diagnostics(found)
     }
 
     fn locate_error(&self, error: &PlanError) -> Diagnostic {

@@ -12,8 +12,59 @@ pub struct Cell {
     pub span: Range<usize>,
     /// The cell's content without the padding around it.
     pub content: Range<usize>,
+    /// The inline text when it differs from the content's bytes (escapes, code spans, markup).
+    /// Most cells are plain text, so most cells need no copy of their own.
+    decoded: Option<String>,
+}
+
+impl Cell {
     /// The inline text: code-span backticks, escapes and emphasis markers removed, trimmed.
-    pub value: String,
+    /// `text` is the text the table was read from (the whole file, BOM included).
+    pub fn value<'a>(&'a self, text: &'a str) -> &'a str {
+        match &self.decoded {
+            Some(value) => value,
+            None => text.get(self.content.clone()).unwrap_or(""),
+        }
+    }
+}
+
+/// A cell being read: its ranges, and its value when that is not its content as it stands.
+struct OpenCell {
+    span: Range<usize>,
+    content: Range<usize>,
+    /// The value so far; `None` while the value is exactly the content's bytes.
+    decoded: Option<String>,
+    /// Whether any inline text was seen.
+    seen: bool,
+}
+
+impl OpenCell {
+    fn push(&mut self, text: &str, range: &Range<usize>, base: usize, plain: bool) {
+        let whole = plain
+            && !self.seen
+            && range.start + base == self.content.start
+            && range.end + base == self.content.end;
+        self.seen = true;
+        if whole {
+            return;
+        }
+        self.decoded.get_or_insert_with(String::new).push_str(text);
+    }
+
+    fn finish(self) -> Cell {
+        let decoded = match self.decoded {
+            Some(value) => Some(value.trim_matches([' ', '\t']).to_owned()),
+            // A cell with content but no inline text (an image without alt text, say) reads as
+            // empty.
+            None if !self.seen && !self.content.is_empty() => Some(String::new()),
+            None => None,
+        };
+        Cell {
+            span: self.span,
+            content: self.content,
+            decoded,
+        }
+    }
 }
 
 /// One row of a table (the header row too).
@@ -46,30 +97,32 @@ pub fn tables(text: &str, base: usize) -> Vec<Table> {
     let mut out = Vec::new();
     let mut current: Option<Table> = None;
     let mut row: Option<Row> = None;
-    let mut cell: Option<Cell> = None;
+    let mut cell: Option<OpenCell> = None;
+    let mut width = 0;
     for (event, range) in Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter() {
         match event {
-            Event::Start(Tag::Table(_)) => {
+            Event::Start(Tag::Table(alignments)) => {
+                width = alignments.len();
                 current = Some(Table {
                     span: shift(&range, base),
-                    header: empty_row(&range, base),
+                    header: empty_row(&range, base, width),
                     rows: Vec::new(),
                 });
             }
             Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
-                row = Some(empty_row(&range, base));
+                row = Some(empty_row(&range, base, width));
             }
             Event::Start(Tag::TableCell) => {
-                cell = Some(Cell {
+                cell = Some(OpenCell {
                     span: shift(&range, base),
                     content: trimmed(text, &range, base),
-                    value: String::new(),
+                    decoded: None,
+                    seen: false,
                 });
             }
             Event::End(TagEnd::TableCell) => {
-                if let (Some(mut done), Some(row)) = (cell.take(), row.as_mut()) {
-                    done.value = done.value.trim().to_owned();
-                    row.cells.push(done);
+                if let (Some(done), Some(row)) = (cell.take(), row.as_mut()) {
+                    row.cells.push(done.finish());
                 }
             }
             Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => {
@@ -87,17 +140,20 @@ pub fn tables(text: &str, base: usize) -> Vec<Table> {
                     out.push(table);
                 }
             }
-            Event::Text(piece)
-            | Event::Code(piece)
-            | Event::InlineHtml(piece)
-            | Event::Html(piece) => {
+            Event::Text(piece) => {
                 if let Some(cell) = cell.as_mut() {
-                    cell.value.push_str(&piece);
+                    let plain = matches!(piece, pulldown_cmark::CowStr::Borrowed(_));
+                    cell.push(&piece, &range, base, plain);
+                }
+            }
+            Event::Code(piece) | Event::InlineHtml(piece) | Event::Html(piece) => {
+                if let Some(cell) = cell.as_mut() {
+                    cell.push(&piece, &range, base, false);
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(cell) = cell.as_mut() {
-                    cell.value.push(' ');
+                    cell.push(" ", &range, base, false);
                 }
             }
             _ => {}
@@ -110,10 +166,10 @@ fn shift(range: &Range<usize>, base: usize) -> Range<usize> {
     range.start + base..range.end + base
 }
 
-fn empty_row(range: &Range<usize>, base: usize) -> Row {
+fn empty_row(range: &Range<usize>, base: usize, width: usize) -> Row {
     Row {
         span: shift(range, base),
-        cells: Vec::new(),
+        cells: Vec::with_capacity(width),
         missing: 0,
         extra: 0,
     }
@@ -184,13 +240,13 @@ mod tests {
     #[test]
     fn spans_values_missing_and_extra() {
         let text = "| Task ID | Status |\r\n|---|:-:|\r\n|  T1 | `In Progress` |\r\n| T2 |\r\n| T3 | x | y | z |\r\nT4 | a \\| b\r\n";
-        let found = tables(text, 3);
+        let found = tables(text, 0);
         assert_eq!(found.len(), 1);
         let table = &found[0];
         let values: Vec<Vec<&str>> = table
             .rows
             .iter()
-            .map(|r| r.cells.iter().map(|c| c.value.as_str()).collect())
+            .map(|r| r.cells.iter().map(|c| c.value(text)).collect())
             .collect();
         assert_eq!(
             values,
@@ -202,13 +258,13 @@ mod tests {
             ]
         );
         let first = &table.rows[0].cells[1];
+        assert_eq!(&text[first.content.clone()], "`In Progress`");
+        assert_eq!(&text[first.span.clone()], " `In Progress` ");
+        // With a base offset (a stripped BOM), every range moves by it.
+        let shifted = tables(text, 3);
         assert_eq!(
-            &text[first.content.start - 3..first.content.end - 3],
-            "`In Progress`"
-        );
-        assert_eq!(
-            &text[first.span.start - 3..first.span.end - 3],
-            " `In Progress` "
+            shifted[0].rows[0].cells[1].content.start,
+            first.content.start + 3
         );
         let counts: Vec<(usize, usize)> = table.rows.iter().map(|r| (r.missing, r.extra)).collect();
         assert_eq!(counts, vec![(0, 0), (1, 0), (0, 2), (0, 0)]);

@@ -1,6 +1,6 @@
 //! `orch-plan check`: validate the plan.
 
-use crate::cli_error::{CliError, ErrorKind};
+use crate::cli_error::CliError;
 use crate::context::Context;
 
 /// Arguments of `orch-plan check`.
@@ -10,10 +10,7 @@ pub struct CheckArgs {}
 /// Reads the plan and checks ids, dependencies, cycles, statuses, estimates and names. Prints
 /// every problem with its file, line and column, and exits 1 when there is any.
 pub fn cmd_check(ctx: &Context, _args: &CheckArgs) -> Result<(), CliError> {
-    let doc = ctx.read_plan()?;
-    let plan = doc
-        .plan()
-        .map_err(|problems| CliError::from_diagnostics(ErrorKind::Validation, problems.0))?;
+    let (plan, doc) = ctx.load_plan_for_exit()?;
     let levels = plan.graph().levels().len();
     if ctx.json {
         super::print_json(&serde_json::json!({

@@ -2,7 +2,7 @@
 
 use orch_plan::diagram;
 
-use crate::cli_error::{CliError, ErrorKind};
+use crate::cli_error::CliError;
 use crate::context::Context;
 
 /// The drawing formats.
@@ -27,14 +27,11 @@ pub struct GraphArgs {
 /// Prints the dependency graph in the chosen format (with `--json`, as a JSON object with the
 /// drawing, the nodes and the edges).
 pub fn cmd_graph(ctx: &Context, args: &GraphArgs) -> Result<(), CliError> {
-    let doc = ctx.read_plan()?;
-    let plan = doc
-        .plan()
-        .map_err(|problems| CliError::from_diagnostics(ErrorKind::Validation, problems.0))?;
+    let (plan, _doc) = ctx.load_plan_for_exit()?;
     let drawing = match args.format {
-        Format::Ascii => diagram::ascii(&plan),
-        Format::Mermaid => diagram::mermaid(&plan),
-        Format::Dot => diagram::dot(&plan),
+        Format::Ascii => diagram::ascii(plan),
+        Format::Mermaid => diagram::mermaid(plan),
+        Format::Dot => diagram::dot(plan),
     };
     if ctx.json {
         let edges: Vec<[&str; 2]> = plan

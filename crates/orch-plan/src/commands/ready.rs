@@ -2,7 +2,7 @@
 
 use orch_plan::report::TaskView;
 
-use crate::cli_error::{CliError, ErrorKind};
+use crate::cli_error::CliError;
 use crate::context::Context;
 
 /// Arguments of `orch-plan ready`.
@@ -11,10 +11,7 @@ pub struct ReadyArgs {}
 
 /// Lists the Not Started tasks whose dependencies are all Completed, in plan order.
 pub fn cmd_ready(ctx: &Context, _args: &ReadyArgs) -> Result<(), CliError> {
-    let doc = ctx.read_plan()?;
-    let plan = doc
-        .plan()
-        .map_err(|problems| CliError::from_diagnostics(ErrorKind::Validation, problems.0))?;
+    let (plan, _doc) = ctx.load_plan_for_exit()?;
     let graph = plan.graph();
     let ready: Vec<_> = graph
         .ready()

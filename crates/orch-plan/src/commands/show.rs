@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use orch_plan::report::ShowReport;
 
-use crate::cli_error::{CliError, ErrorKind};
+use crate::cli_error::CliError;
 use crate::context::Context;
 
 /// Arguments of `orch-plan show`.
@@ -13,11 +13,8 @@ pub struct ShowArgs {}
 
 /// Prints the plan's state.
 pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
-    let doc = ctx.read_plan()?;
-    let plan = doc
-        .plan()
-        .map_err(|problems| CliError::from_diagnostics(ErrorKind::Validation, problems.0))?;
-    let report = ShowReport::new(&plan, doc.path.display().to_string());
+    let (plan, doc) = ctx.load_plan_for_exit()?;
+    let report = ShowReport::new(plan, doc.path.display().to_string());
     if ctx.json {
         return super::print_json(&report);
     }
@@ -56,11 +53,9 @@ pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
         rows,
     );
     let progress = &report.progress;
-    let percent = if progress.total == 0 {
-        100
-    } else {
-        progress.completed * 100 / progress.total
-    };
+    let percent = (progress.completed * 100)
+        .checked_div(progress.total)
+        .unwrap_or(100);
     let _ = writeln!(
         out,
         "\nProgress:      {}/{} completed ({percent}%)",
