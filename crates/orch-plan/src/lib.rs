@@ -6,4 +6,6 @@
 #![deny(missing_docs)]
 
 pub mod diagram;
+pub mod render;
 pub mod report;
+pub mod spec;

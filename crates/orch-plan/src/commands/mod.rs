@@ -2,6 +2,7 @@
 
 mod check;
 mod graph;
+mod init;
 mod ready;
 mod show;
 mod table;
@@ -33,6 +34,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Render MULTI_AGENT_PLAN.md and INTER_AGENT_MESSAGES.md from orch.toml and the templates.
+    Init(init::InitArgs),
     /// Validate the plan: ids, dependencies, cycles, statuses, names.
     Check(check::CheckArgs),
     /// Show the matrix, progress, ready and blocked tasks and the critical path.
@@ -76,6 +79,7 @@ pub fn run() -> ExitCode {
         json: cli.json,
     };
     let outcome = match &cli.command {
+        Command::Init(args) => init::cmd_init(&ctx, args),
         Command::Check(args) => check::cmd_check(&ctx, args),
         Command::Show(args) => show::cmd_show(&ctx, args),
         Command::Ready(args) => ready::cmd_ready(&ctx, args),
