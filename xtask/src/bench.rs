@@ -1,0 +1,155 @@
+//! `cargo xtask bench`: orch measured against the git CLI in the same run.
+//!
+//! Every number is the median wall time of whole processes. Ratios compare orch with a git
+//! command doing comparable work on the same input, measured on the same machine in the same
+//! run, so they stay meaningful from machine to machine. Nothing here is asserted: tests never
+//! time anything.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+use crate::fixtures;
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Fewer repetitions and smaller inputs: proves the harness works (used by CI).
+    #[arg(long)]
+    quick: bool,
+    /// Where to write the markdown report (default: target/bench/report.md).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+struct Row {
+    name: String,
+    orch: Duration,
+    baseline_name: String,
+    baseline: Duration,
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let bins = crate::build_release_bins()?;
+    let orch_plan = bins.join("orch-plan");
+    let repeats = if args.quick { 3 } else { 21 };
+    let scratch = tempfile::Builder::new().prefix("orch-bench-").tempdir()?;
+    let repo = scratch.path().join("repo");
+    std::fs::create_dir(&repo)?;
+    git(&repo, &["init", "-q", "-b", "main"])?;
+
+    let mut rows = Vec::new();
+    let sizes: &[usize] = if args.quick {
+        &[1_000]
+    } else {
+        &[1_000, 10_000]
+    };
+    for &size in sizes {
+        let name = format!("plan-{size}.md");
+        let plan = repo.join(&name);
+        std::fs::write(&plan, fixtures::plan(size))?;
+        let plan_arg = plan.to_str().context("temp path is not UTF-8")?;
+        let baseline = median(repeats, || {
+            run_quiet(
+                Command::new("git")
+                    .args(["hash-object", plan_arg])
+                    .current_dir(&repo),
+            )
+        })?;
+        for command in ["check", "show"] {
+            let orch = median(repeats, || {
+                run_quiet(
+                    Command::new(&orch_plan)
+                        .args([command, "--json", "--plan", plan_arg])
+                        .current_dir(&repo),
+                )
+            })?;
+            rows.push(Row {
+                name: format!("orch-plan {command}, {size} tasks"),
+                orch,
+                baseline_name: "git hash-object (same file)".to_owned(),
+                baseline,
+            });
+        }
+    }
+
+    let report = render(&rows, repeats, args.quick);
+    print!("{report}");
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::workspace_root().join("target/bench/report.md"));
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, &report).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("report written to {}", out.display());
+    Ok(())
+}
+
+fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()?;
+    if !status.success() {
+        bail!("git {args:?} failed");
+    }
+    Ok(())
+}
+
+fn run_quiet(command: &mut Command) -> anyhow::Result<()> {
+    let status = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Runs `f` once to warm caches, then `repeats` times, and returns the median duration.
+fn median(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Duration> {
+    f()?;
+    let mut times = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let start = Instant::now();
+        f()?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn render(rows: &[Row], repeats: usize, quick: bool) -> String {
+    let mut out = String::from("# orch benchmarks\n\n");
+    out.push_str(&format!(
+        "Median of {repeats} runs of whole processes{}; machine: {} CPUs, {} {}.\n\n",
+        if quick { " (quick mode)" } else { "" },
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+    ));
+    out.push_str("| Benchmark | orch | Baseline | Baseline time | Ratio (orch / baseline) |\n|---|---:|---|---:|---:|\n");
+    for row in rows {
+        let ratio = row.orch.as_secs_f64() / row.baseline.as_secs_f64().max(1e-9);
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {:.2} |\n",
+            row.name,
+            millis(row.orch),
+            row.baseline_name,
+            millis(row.baseline),
+            ratio
+        ));
+    }
+    out
+}
