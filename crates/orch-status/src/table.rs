@@ -214,17 +214,14 @@ fn count_cells(text: &str, base: usize, row: &mut Row) {
     }
 }
 
-/// Splits on pipes that are not escaped with a backslash, as GFM splits table rows.
+/// Splits on pipes the way GFM table rows split in pulldown-cmark: at every `|` that does not
+/// directly follow a backslash (even a backslash that is itself escaped).
 fn split_unescaped_pipes(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
     let mut pieces = Vec::new();
     let mut start = 0;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c == '|' {
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'|' && (i == 0 || bytes[i - 1] != b'\\') {
             pieces.push(&text[start..i]);
             start = i + 1;
         }
@@ -268,6 +265,18 @@ mod tests {
         );
         let counts: Vec<(usize, usize)> = table.rows.iter().map(|r| (r.missing, r.extra)).collect();
         assert_eq!(counts, vec![(0, 0), (1, 0), (0, 2), (0, 0)]);
+    }
+
+    #[test]
+    fn counts_extra_cells_as_pulldown_cmark_splits_them() {
+        // The first body row holds `b \\| c` (two backslashes): the pipe directly follows a
+        // backslash, so it does not split the cell.
+        let text = "| A | B |\n|---|---|\n| a | b \\\\| c | d |\n| e | f | g \\| h |\n";
+        let found = tables(text, 0);
+        let rows = &found[0].rows;
+        // GFM first turns `\|` into `|`, leaving `b \| c`, which inline parsing reads as `b | c`.
+        assert_eq!(rows[0].cells[1].value(text), "b | c");
+        assert_eq!((rows[0].extra, rows[1].extra), (1, 1));
     }
 
     #[test]
