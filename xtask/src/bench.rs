@@ -32,7 +32,7 @@ struct Row {
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let bins = crate::build_release_bins()?;
+    let bins = crate::build_bins(true)?;
     let orch_plan = bins.join("orch-plan");
     let repeats = if args.quick { 3 } else { 21 };
     let scratch = tempfile::Builder::new().prefix("orch-bench-").tempdir()?;

@@ -1,6 +1,7 @@
 //! Automation for the orch workspace, run as `cargo xtask <command>`.
 
 mod bench;
+mod demo;
 mod fixtures;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
+    /// Run the orch flow on the embedded example in a temp repository.
+    Demo(demo::DemoArgs),
     /// Measure orch against the git CLI in the same run and print a table of medians and ratios.
     Bench(bench::BenchArgs),
 }
@@ -27,6 +30,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Task::Bench(args) => bench::run(&args),
+        Task::Demo(args) => demo::run(&args),
     }
 }
 
@@ -37,25 +41,22 @@ pub fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_owned)
 }
 
-/// Builds the release binaries of the workspace and returns the directory that holds them.
-pub fn build_release_bins() -> anyhow::Result<PathBuf> {
+/// Builds the workspace's binaries (release or debug) and returns the directory that holds them.
+pub fn build_bins(release: bool) -> anyhow::Result<PathBuf> {
     let root = workspace_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--bins",
-            "--package",
-            "orch-plan",
-        ])
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.args(["build", "--quiet", "--bins", "--package", "orch-plan"]);
+    if release {
+        command.arg("--release");
+    }
+    let status = command
         .current_dir(&root)
         .status()
         .context("cannot run cargo")?;
     if !status.success() {
-        bail!("cargo build --release failed");
+        bail!("cargo build failed");
     }
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    Ok(target.join("release"))
+    Ok(target.join(if release { "release" } else { "debug" }))
 }
