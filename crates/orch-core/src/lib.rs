@@ -1,7 +1,7 @@
 //! The orch domain: validated task ids, statuses and their transitions, estimates, tasks, plans
 //! and the dependency graph.
 //!
-//! This crate does no I/O. Everything in it is a pure function of its inputs, so the markdown
+//! This crate does no I/O, and does not read the clock. Everything in it is a pure function of its inputs, so the markdown
 //! layer (`orch-status`) and the command-line front ends can share one definition of what a
 //! valid plan is.
 
@@ -13,9 +13,11 @@ mod id;
 pub mod names;
 mod plan;
 mod status;
+mod time;
 
-pub use estimate::{Estimate, EstimateError};
+pub use estimate::{Estimate, EstimateError, parse_duration};
 pub use graph::{Graph, GraphError};
 pub use id::{TaskId, TaskIdError};
 pub use plan::{Plan, PlanError, Task};
 pub use status::{Status, StatusError};
+pub use time::{Timestamp, TimestampError};

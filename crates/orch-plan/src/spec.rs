@@ -15,9 +15,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod check;
-mod time;
-
-pub use time::{format_utc, now_utc};
 
 /// The spec's file name at the root of the main worktree.
 pub const SPEC_FILE: &str = "orch.toml";
@@ -171,7 +168,7 @@ impl Project {
     pub fn created(&self) -> String {
         match &self.created {
             Some(created) => created.get_ref().trim().to_owned(),
-            None => now_utc(),
+            None => now().minutes(),
         }
     }
 }
@@ -469,3 +466,11 @@ fn toml_message(message: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// The current time, from the system clock.
+fn now() -> orch_core::Timestamp {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    orch_core::Timestamp(seconds)
+}
