@@ -17,7 +17,8 @@ pub enum CellError {
 /// read as markup (backslash, backtick, `*`, `_`, `[`, `]`, `<`, `>`, `~`, an entity-like `&`,
 /// and padding spaces) are escaped so the cell reads back as `value`, trimmed.
 ///
-/// Refuses line breaks and control or bidirectional characters.
+/// Refuses line breaks and control or bidirectional characters. The escaped text may end with a
+/// backslash (`\\`), so writers must leave at least one space before the closing pipe.
 pub fn escape_cell(value: &str) -> Result<String, CellError> {
     if value.contains(['\n', '\r']) {
         return Err(CellError::LineBreak(value.to_owned()));

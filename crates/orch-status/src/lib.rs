@@ -6,10 +6,17 @@
 
 #![deny(missing_docs)]
 
+pub mod atomic;
 mod diagnostic;
+pub mod edit;
 mod escape;
+pub mod format;
+pub mod journal;
 mod locate;
+pub mod lock;
 mod matrix;
+pub mod messages;
+pub mod store;
 mod table;
 
 pub use diagnostic::{Diagnostic, Diagnostics, LineIndex};

@@ -16,8 +16,9 @@ pub struct Workspace {
     pub messages: PathBuf,
     /// The root of the main worktree, when the command runs inside a git repository that has one.
     pub root: Option<PathBuf>,
-    /// `<git-common-dir>/orch`, when the command runs inside a git repository.
-    pub state_dir: Option<PathBuf>,
+    /// Where orch keeps its journal and logs: `<git-common-dir>/orch` inside a git repository,
+    /// or `.orch` beside the plan when the plan lives outside any repository.
+    pub state_dir: PathBuf,
 }
 
 /// Why the plan could not be located.
@@ -48,7 +49,6 @@ pub enum LocateError {
 /// targets the one canonical plan and never the worktree's own copy. This only reads.
 pub fn locate(cwd: &Path, explicit: Option<&Path>) -> Result<Workspace, LocateError> {
     let common = common_dir(cwd)?;
-    let state_dir = common.as_ref().map(|c| c.common.join("orch"));
     let root = common.as_ref().and_then(|c| c.main_root.clone());
     let plan = match explicit {
         Some(path) => cwd.join(path),
@@ -58,9 +58,12 @@ pub fn locate(cwd: &Path, explicit: Option<&Path>) -> Result<Workspace, LocateEr
             (Some(_), Some(root)) => root.join(PLAN_FILE),
         },
     };
-    let messages = plan
-        .parent()
-        .map_or_else(|| PathBuf::from(MESSAGES_FILE), |p| p.join(MESSAGES_FILE));
+    let plan_dir = plan.parent().map_or_else(|| cwd.to_owned(), Path::to_owned);
+    let messages = plan_dir.join(MESSAGES_FILE);
+    let state_dir = match &common {
+        Some(c) => c.common.join("orch"),
+        None => plan_dir.join(".orch"),
+    };
     Ok(Workspace {
         plan,
         messages,
