@@ -1,7 +1,10 @@
 //! End-to-end tests: the real binaries on real git repositories in temp dirs.
 
+mod coordination;
 mod dogfood;
+mod messages;
 mod plan_errors;
+mod plan_fmt;
 mod plan_init;
 mod plan_locate;
 mod plan_read;

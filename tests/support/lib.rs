@@ -166,6 +166,11 @@ impl Repo {
         self.orch_in(&self.root, name, args, &[])
     }
 
+    /// A command for an orch binary in the root, to spawn.
+    pub fn orch_command(&self, name: &str, args: &[&str]) -> Command {
+        command_in(&bin(name), args, &self.root, &[])
+    }
+
     /// Runs an orch binary in `dir` with extra environment variables.
     pub fn orch_in(&self, dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         run_in(&bin(name), args, dir, env)
@@ -180,6 +185,12 @@ impl Default for Repo {
 
 /// Runs `program` in `dir` in the hermetic environment plus `env`.
 pub fn run_in(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Run {
+    let output = command_in(program, args, dir, env).output();
+    Run::from(output.unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display())))
+}
+
+/// A command for `program` in `dir` with the hermetic environment plus `env`, to spawn.
+pub fn command_in(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(program);
     command.args(args).current_dir(dir);
     for name in REMOVED_ENV {
@@ -188,13 +199,30 @@ pub fn run_in(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -
     command
         .envs(HERMETIC_ENV.iter().copied())
         .envs(env.iter().copied());
-    Run::from(
-        command
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display())),
-    )
+    command
 }
 
 /// The seed-style example plan: T1 architecture, T2–T4 three alternative implementations, T5
 /// benchmarks, T6 security audit, T7 report.
 pub const AUTH_PLAN: &str = include_str!("../../crates/orch-status/tests/fixtures/seed-plan.md");
+
+/// A plan with `count` independent tasks `T0`, `T1`, … all in `status`, with an Execution Log,
+/// prose around the tables, and aligned (padded) status cells.
+pub fn plan_with_tasks(count: usize, status: &str) -> String {
+    let mut plan = String::from(
+        "# Multi-Agent Orchestration Plan\n\n**Project:** Load test\n\n## 3. Task Assignment Matrix\n\n\
+         | Task ID | Description | Agent/Skills | Worktree | Branch | Parallel Group | Status      | Dependencies | Estimate |\n\
+         |---------|-------------|--------------|----------|--------|----------------|-------------|--------------|----------|\n",
+    );
+    for i in 0..count {
+        plan.push_str(&format!(
+            "| T{i} | Task number {i} | Builder / `builder-skill` | - | - | A | {status:<11} | - | 1h |\n"
+        ));
+    }
+    plan.push_str("\nSome prose after the matrix.\n\n## 8. Notes and Blockers\n\n<!-- Agents: append blockers here -->\n\n---\n\n## Execution Timeline\n\n### Actual Execution Log\n\n| Task ID | Agent ID | Started | Completed | Actual Duration | Status | Notes |\n|---------|----------|---------|-----------|-----------------|--------|-------|\n");
+    for i in 0..count {
+        plan.push_str(&format!("| T{i} | - | - | - | - | {status} | - |\n"));
+    }
+    plan.push_str("\n---\n\n## Retrospective\n\nThe end.\n");
+    plan
+}

@@ -75,6 +75,36 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         }
     }
 
+    // One status update on a 1,000-task plan: lock, read, splice, verify, fsync, rename,
+    // journal. The baseline is git writing its index for the same file under its own lock.
+    let plan = repo.join("plan-status.md");
+    std::fs::write(&plan, fixtures::plan(1_000))?;
+    let plan_arg = plan.to_str().context("temp path is not UTF-8")?.to_owned();
+    let mut toggle = false;
+    let orch = median(repeats, || {
+        toggle = !toggle;
+        // T1 starts In Progress; it moves to Blocked and back.
+        let next = if toggle { "Blocked" } else { "In Progress" };
+        run_quiet(
+            Command::new(&orch_plan)
+                .args(["status", "T1", next, "--plan", &plan_arg])
+                .current_dir(&repo),
+        )
+    })?;
+    let baseline = median(repeats, || {
+        run_quiet(
+            Command::new("git")
+                .args(["update-index", "--add", &plan_arg])
+                .current_dir(&repo),
+        )
+    })?;
+    rows.push(Row {
+        name: "orch-plan status, 1000 tasks".to_owned(),
+        orch,
+        baseline_name: "git update-index --add (same file)".to_owned(),
+        baseline,
+    });
+
     let report = render(&rows, repeats, args.quick);
     print!("{report}");
     let out = args

@@ -21,7 +21,6 @@ pub enum ErrorKind {
     /// The command line itself is wrong. Exit 2.
     Usage,
     /// A compare-and-swap was lost, a lock timed out, a merge conflicted: retryable. Exit 3.
-    #[allow(dead_code)]
     Conflict,
     /// A validation gate failed. Exit 4.
     #[allow(dead_code)]
@@ -164,6 +163,12 @@ impl CliError {
     }
 }
 
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 impl From<LocateError> for CliError {
     fn from(error: LocateError) -> CliError {
         let kind = match error {
@@ -184,6 +189,32 @@ impl From<ReadError> for CliError {
             ReadError::Invalid(diagnostics) => {
                 CliError::from_diagnostics(ErrorKind::Invalid, diagnostics.0)
             }
+        }
+    }
+}
+
+impl From<orch_status::store::StoreError> for CliError {
+    fn from(error: orch_status::store::StoreError) -> CliError {
+        use orch_status::store::StoreError;
+        match error {
+            StoreError::Read(error) => CliError::from(error),
+            StoreError::Invalid(problems) => {
+                CliError::from_diagnostics(ErrorKind::Validation, problems.0)
+            }
+            StoreError::Io { ref path, .. }
+            | StoreError::NoPlan(ref path)
+            | StoreError::ReadOnly(ref path) => {
+                let path = path.clone();
+                let kind = if matches!(error, StoreError::Io { .. }) {
+                    ErrorKind::Io
+                } else {
+                    ErrorKind::Invalid
+                };
+                CliError::new(kind, error.to_string()).with_file(&path)
+            }
+            StoreError::Journal(_) => CliError::new(ErrorKind::Io, error.to_string()),
+            error if error.is_conflict() => CliError::new(ErrorKind::Conflict, error.to_string()),
+            error => CliError::new(ErrorKind::Invalid, error.to_string()),
         }
     }
 }

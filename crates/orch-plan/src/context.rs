@@ -15,9 +15,40 @@ pub struct Context {
     pub plan_override: Option<PathBuf>,
     /// `--json`: machine output on stdout, errors as JSON on stderr.
     pub json: bool,
+    /// `--lock-timeout`: how long writers wait for a lock.
+    pub lock_timeout: std::time::Duration,
+    /// The command line, recorded in lock files and the journal.
+    pub command_line: String,
 }
 
 impl Context {
+    /// Who makes a change: `--agent`, else `ORCH_AGENT_ID` (set by the conductor), else the
+    /// user name, else `unknown`.
+    pub fn actor(&self, agent: Option<&str>) -> String {
+        agent
+            .map(str::to_owned)
+            .or_else(|| std::env::var("ORCH_AGENT_ID").ok())
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+
+    /// The store that makes atomic changes to the canonical plan.
+    pub fn store(&self) -> Result<orch_status::store::Store, CliError> {
+        let workspace = self.workspace()?;
+        Ok(orch_status::store::Store {
+            journal: self.journal(&workspace),
+            plan: workspace.plan,
+            lock_timeout: self.lock_timeout,
+            command: self.command_line.clone(),
+        })
+    }
+
+    /// The journal of this workspace.
+    pub fn journal(&self, workspace: &Workspace) -> orch_status::journal::Journal {
+        orch_status::journal::Journal::new(&workspace.state_dir)
+    }
+
     /// Finds the canonical plan (and the state dir) for this command.
     pub fn workspace(&self) -> Result<Workspace, CliError> {
         orch_status::locate(&self.cwd, self.plan_override.as_deref()).map_err(CliError::from)

@@ -1,10 +1,16 @@
 //! The subcommands, one file each (`FooArgs` + `cmd_foo`), and the dispatch.
 
+mod block;
 mod check;
+mod claim;
+mod fmt;
 mod graph;
 mod init;
+mod log;
+mod msg;
 mod ready;
 mod show;
+mod status;
 mod table;
 
 use std::ffi::OsString;
@@ -28,6 +34,10 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
+    /// How long a writing command waits for the plan's lock before giving up with exit 3.
+    #[arg(long, global = true, value_name = "DUR", default_value = "10s", value_parser = orch_core::parse_duration)]
+    lock_timeout: std::time::Duration,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +54,18 @@ enum Command {
     Ready(ready::ReadyArgs),
     /// Draw the dependency graph as ASCII, Mermaid or Graphviz dot.
     Graph(graph::GraphArgs),
+    /// Set a task's status (atomic; --expect makes it a compare-and-swap).
+    Status(status::StatusArgs),
+    /// Claim a Not Started task whose dependencies are Completed: exactly one agent wins.
+    Claim(claim::ClaimArgs),
+    /// Set a task to Blocked and record the blocker in "Notes and Blockers".
+    Block(block::BlockArgs),
+    /// Show the journal: every change orch made.
+    Log(log::LogArgs),
+    /// Send, list, acknowledge and resolve messages in INTER_AGENT_MESSAGES.md.
+    Msg(msg::MsgArgs),
+    /// Normalise status spellings and align the plan's tables.
+    Fmt(fmt::FmtArgs),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
@@ -77,6 +99,8 @@ pub fn run() -> ExitCode {
         cwd,
         plan_override: cli.plan,
         json: cli.json,
+        lock_timeout: cli.lock_timeout,
+        command_line: command_line(&args),
     };
     let outcome = match &cli.command {
         Command::Init(args) => init::cmd_init(&ctx, args),
@@ -84,10 +108,43 @@ pub fn run() -> ExitCode {
         Command::Show(args) => show::cmd_show(&ctx, args),
         Command::Ready(args) => ready::cmd_ready(&ctx, args),
         Command::Graph(args) => graph::cmd_graph(&ctx, args),
+        Command::Status(args) => status::cmd_status(&ctx, args),
+        Command::Claim(args) => claim::cmd_claim(&ctx, args),
+        Command::Block(args) => block::cmd_block(&ctx, args),
+        Command::Log(args) => log::cmd_log(&ctx, args),
+        Command::Msg(args) => msg::cmd_msg(&ctx, args),
+        Command::Fmt(args) => fmt::cmd_fmt(&ctx, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error.report(ctx.json),
+    }
+}
+
+/// The command line, for lock files and the journal.
+fn command_line(args: &[OsString]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let word = a.to_string_lossy();
+            let word = if i == 0 {
+                word.rsplit('/').next().unwrap_or(&word).to_owned()
+            } else {
+                word.into_owned()
+            };
+            if word.is_empty() || word.contains([' ', '"', '\'']) {
+                format!("{word:?}")
+            } else {
+                word
+            }
+        })
+        .collect();
+    let line = words.join(" ");
+    // Keep lock files and journal lines short even for long --body arguments.
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
     }
 }
 
