@@ -5,6 +5,7 @@
 
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod diagram;
 pub mod render;
 pub mod report;

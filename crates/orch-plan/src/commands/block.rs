@@ -5,8 +5,8 @@ use orch_status::store::{BlockRequest, StatusRequest};
 
 use orch_status::messages::{self, MessageType, NewMessage, Priority};
 
-use crate::cli_error::{CliError, ErrorKind};
-use crate::context::Context;
+use orch_plan::cli::Context;
+use orch_plan::cli::{CliError, ErrorKind};
 
 /// Arguments of `orch-plan block`.
 #[derive(Debug, clap::Args)]

@@ -1,7 +1,7 @@
 //! `orch-plan check`: validate the plan.
 
-use crate::cli_error::CliError;
-use crate::context::Context;
+use orch_plan::cli::CliError;
+use orch_plan::cli::Context;
 
 /// Arguments of `orch-plan check`.
 #[derive(Debug, clap::Args)]

@@ -1,7 +1,7 @@
 //! `orch-plan claim`: take a task, with compare-and-swap, so that exactly one agent wins.
 
-use crate::cli_error::CliError;
-use crate::context::Context;
+use orch_plan::cli::CliError;
+use orch_plan::cli::Context;
 
 /// Arguments of `orch-plan claim`.
 #[derive(Debug, clap::Args)]

@@ -4,8 +4,8 @@ use orch_status::atomic::{self, Change};
 use orch_status::journal::Entry;
 use orch_status::{format, read_plan};
 
-use crate::cli_error::{CliError, ErrorKind};
-use crate::context::Context;
+use orch_plan::cli::Context;
+use orch_plan::cli::{CliError, ErrorKind};
 
 /// Arguments of `orch-plan fmt`.
 #[derive(Debug, clap::Args)]

@@ -2,8 +2,8 @@
 
 use orch_plan::diagram;
 
-use crate::cli_error::CliError;
-use crate::context::Context;
+use orch_plan::cli::CliError;
+use orch_plan::cli::Context;
 
 /// The drawing formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use orch_plan::render::{self, RenderError, STARTER_SPEC};
 use orch_plan::spec::{SPEC_FILE, Spec};
 
-use crate::cli_error::{CliError, ErrorKind};
-use crate::context::Context;
+use orch_plan::cli::Context;
+use orch_plan::cli::{CliError, ErrorKind};
 
 /// Arguments of `orch-plan init`.
 #[derive(Debug, clap::Args)]

@@ -1,7 +1,7 @@
 //! `orch-plan log`: the journal, every change orch made, oldest first.
 
-use crate::cli_error::{CliError, ErrorKind};
-use crate::context::Context;
+use orch_plan::cli::Context;
+use orch_plan::cli::{CliError, ErrorKind};
 
 /// Arguments of `orch-plan log`.
 #[derive(Debug, clap::Args)]

@@ -11,7 +11,6 @@ mod msg;
 mod ready;
 mod show;
 mod status;
-mod table;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -19,8 +18,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cli_error::{CliError, ErrorKind};
-use crate::context::Context;
+use orch_plan::cli::Context;
+use orch_plan::cli::{CliError, ErrorKind};
 
 /// Create, check and show the multi-agent plan (MULTI_AGENT_PLAN.md).
 #[derive(Debug, Parser)]
@@ -79,7 +78,7 @@ pub fn run() -> ExitCode {
             let _ = error.print();
             return ExitCode::SUCCESS;
         }
-        Err(error) if json_requested => return CliError::from(error).report(true),
+        Err(error) if json_requested => return report(&CliError::from(error), true),
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(ErrorKind::Usage.exit_code());
@@ -88,11 +87,11 @@ pub fn run() -> ExitCode {
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
         Err(error) => {
-            return CliError::new(
+            let error = CliError::new(
                 ErrorKind::Io,
                 format!("cannot read the current directory: {error}"),
-            )
-            .report(cli.json);
+            );
+            return report(&error, cli.json);
         }
     };
     let ctx = Context {
@@ -101,6 +100,9 @@ pub fn run() -> ExitCode {
         json: cli.json,
         lock_timeout: cli.lock_timeout,
         command_line: command_line(&args),
+        default_actor: std::env::var("ORCH_AGENT_ID")
+            .or_else(|_| std::env::var("USER"))
+            .ok(),
     };
     let outcome = match &cli.command {
         Command::Init(args) => init::cmd_init(&ctx, args),
@@ -117,7 +119,7 @@ pub fn run() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(ctx.json),
+        Err(error) => report(&error, ctx.json),
     }
 }
 
@@ -150,8 +152,13 @@ fn command_line(args: &[OsString]) -> String {
 
 /// Prints a JSON value on stdout, followed by a newline.
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(ErrorKind::Io, format!("cannot encode JSON output: {e}")))?;
-    println!("{text}");
+    println!("{}", orch_plan::cli::to_json(value)?);
     Ok(())
+}
+
+/// Prints an error on stderr and returns its exit code.
+fn report(error: &CliError, json: bool) -> ExitCode {
+    let (text, code) = error.render(json);
+    eprintln!("{text}");
+    code
 }

@@ -17,8 +17,8 @@ use orch_status::messages::{
     Priority, SendError,
 };
 
-use crate::cli_error::{CliError, ErrorKind};
-use crate::context::Context;
+use orch_plan::cli::Context;
+use orch_plan::cli::{CliError, ErrorKind};
 
 /// Arguments of `orch-plan msg`.
 #[derive(Debug, clap::Args)]
@@ -217,7 +217,7 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     let rows = shown.iter().map(|m| row(m)).collect();
     print!(
         "{}",
-        super::table::render(
+        orch_plan::cli::table::render(
             &["ID", "Status", "Type", "From", "To", "Task", "Time", "Body"],
             rows
         )

@@ -2,8 +2,8 @@
 
 use orch_plan::report::TaskView;
 
-use crate::cli_error::CliError;
-use crate::context::Context;
+use orch_plan::cli::CliError;
+use orch_plan::cli::Context;
 
 /// Arguments of `orch-plan ready`.
 #[derive(Debug, clap::Args)]
@@ -47,7 +47,7 @@ pub fn cmd_ready(ctx: &Context, _args: &ReadyArgs) -> Result<(), CliError> {
         .collect();
     print!(
         "{}",
-        super::table::render(&["ID", "Group", "Agent", "Description"], rows)
+        orch_plan::cli::table::render(&["ID", "Group", "Agent", "Description"], rows)
     );
     Ok(())
 }

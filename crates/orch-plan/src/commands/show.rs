@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use orch_plan::report::ShowReport;
 
-use crate::cli_error::CliError;
-use crate::context::Context;
+use orch_plan::cli::CliError;
+use orch_plan::cli::Context;
 
 /// Arguments of `orch-plan show`.
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,7 @@ pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    let mut out = super::table::render(
+    let mut out = orch_plan::cli::table::render(
         &[
             "ID",
             "Status",

@@ -3,8 +3,8 @@
 use orch_core::{Status, TaskId};
 use orch_status::store::{StatusChange, StatusRequest};
 
-use crate::cli_error::CliError;
-use crate::context::Context;
+use orch_plan::cli::CliError;
+use orch_plan::cli::Context;
 
 /// Arguments of `orch-plan status`.
 #[derive(Debug, clap::Args)]

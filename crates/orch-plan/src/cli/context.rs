@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use orch_core::Plan;
 use orch_status::{PlanDoc, Workspace};
 
-use crate::cli_error::{CliError, ErrorKind};
+use crate::cli::error::{CliError, ErrorKind};
 
 /// The global options and the directory the command runs in.
 pub struct Context {
@@ -19,16 +19,18 @@ pub struct Context {
     pub lock_timeout: std::time::Duration,
     /// The command line, recorded in lock files and the journal.
     pub command_line: String,
+    /// Who acts when a command names no agent: `ORCH_AGENT_ID` or the user name, as the binary
+    /// read them from its environment.
+    pub default_actor: Option<String>,
 }
 
 impl Context {
-    /// Who makes a change: `--agent`, else `ORCH_AGENT_ID` (set by the conductor), else the
-    /// user name, else `unknown`.
+    /// Who makes a change: `--agent`, else the default actor (`ORCH_AGENT_ID`, set by the
+    /// conductor, else the user name), else `unknown`.
     pub fn actor(&self, agent: Option<&str>) -> String {
         agent
             .map(str::to_owned)
-            .or_else(|| std::env::var("ORCH_AGENT_ID").ok())
-            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| self.default_actor.clone())
             .filter(|a| !a.trim().is_empty())
             .unwrap_or_else(|| "unknown".to_owned())
     }

@@ -1,5 +1,5 @@
 //! Every error a command can end with, and the one place that maps error kinds to exit codes
-//! and renders them (human text or `--json`).
+//! and renders them (human text or `--json`). The binaries print what this renders.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,6 @@ pub enum ErrorKind {
     /// A compare-and-swap was lost, a lock timed out, a merge conflicted: retryable. Exit 3.
     Conflict,
     /// A validation gate failed. Exit 4.
-    #[allow(dead_code)]
     Gate,
 }
 
@@ -106,15 +105,14 @@ impl CliError {
         self.diagnostics.first().and_then(|d| d.line)
     }
 
-    /// Prints the error on stderr and returns the exit code.
-    pub fn report(&self, json: bool) -> ExitCode {
+    /// The text to print on stderr (human or JSON) and the exit code.
+    pub fn render(&self, json: bool) -> (String, ExitCode) {
         let text = if json {
             self.to_json()
         } else {
             self.to_human()
         };
-        eprintln!("{text}");
-        ExitCode::from(self.kind.exit_code())
+        (text, ExitCode::from(self.kind.exit_code()))
     }
 
     fn to_human(&self) -> String {
