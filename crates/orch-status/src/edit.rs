@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use crate::escape::{CellError, escape_cell};
 use crate::matrix::{ColumnKind, PlanDoc};
-use crate::table::{Cell, Row, Table, tables};
+use crate::table::{Cell, Row, Table};
 
 /// Replace `range` of the text with `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,35 +136,46 @@ impl LogColumn {
 pub struct ExecutionLog {
     /// The table.
     pub table: Table,
-    columns: Vec<Option<LogColumn>>,
+    pub(crate) columns: Vec<Option<LogColumn>>,
 }
 
 impl ExecutionLog {
     /// Finds the Execution Log of a plan, if it has one.
     pub fn find(doc: &PlanDoc) -> Option<ExecutionLog> {
-        let bom = if doc.text.starts_with('\u{feff}') {
-            3
-        } else {
-            0
+        // The log comes after the matrix, which ends at the top level of the document; reading
+        // from there keeps a large matrix from being parsed twice.
+        let table = ExecutionLog::find_table(&doc.text, doc.matrix.table.span.end)?;
+        let columns = table
+            .header
+            .cells
+            .iter()
+            .map(|c| LogColumn::from_header(c.value(&doc.text)))
+            .collect();
+        Some(ExecutionLog { table, columns })
+    }
+
+    /// The first Execution Log table of `text` at or after byte `from`.
+    pub(crate) fn find_table(text: &str, from: usize) -> Option<Table> {
+        let is_log = |headers: &[&str]| {
+            let columns: Vec<Option<LogColumn>> =
+                headers.iter().map(|h| LogColumn::from_header(h)).collect();
+            let has = |k| columns.contains(&Some(k));
+            has(LogColumn::TaskId)
+                && (has(LogColumn::Started)
+                    || has(LogColumn::Completed)
+                    || has(LogColumn::ActualDuration))
         };
-        let after = doc.matrix.table.span.end;
-        tables(&doc.text[bom..], bom)
-            .into_iter()
-            .filter(|t| t.span.start >= after)
-            .find_map(|table| {
-                let columns: Vec<Option<LogColumn>> = table
-                    .header
-                    .cells
-                    .iter()
-                    .map(|c| LogColumn::from_header(c.value(&doc.text)))
-                    .collect();
-                let has = |k| columns.contains(&Some(k));
-                (has(LogColumn::TaskId)
-                    && (has(LogColumn::Started)
-                        || has(LogColumn::Completed)
-                        || has(LogColumn::ActualDuration)))
-                .then_some(ExecutionLog { table, columns })
-            })
+        Table::find(text.get(from..)?, from, is_log)
+    }
+
+    /// The index of a task's row (ids compare ignoring case).
+    pub fn row_index(&self, text: &str, task: &str) -> Option<usize> {
+        let id = self.column(LogColumn::TaskId)?;
+        self.table.rows.iter().position(|row| {
+            row.cells
+                .get(id)
+                .is_some_and(|c| c.value(text).eq_ignore_ascii_case(task))
+        })
     }
 
     /// The position of a column.
@@ -299,7 +310,7 @@ pub fn blockers_insertion_point(text: &str) -> Option<usize> {
 }
 
 /// The value a matrix cell of `kind` has after an edit, for verification.
-pub fn matrix_value<'t>(doc: &'t PlanDoc, row: usize, kind: ColumnKind) -> Option<&'t str> {
+pub fn matrix_value(doc: &PlanDoc, row: usize, kind: ColumnKind) -> Option<&str> {
     let row = doc.matrix.table.rows.get(row)?;
     doc.matrix.cell(row, kind).map(|c| c.value(&doc.text))
 }

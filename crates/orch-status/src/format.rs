@@ -37,25 +37,25 @@ pub fn format_plan(doc: &PlanDoc) -> Result<Formatted, EditError> {
     let mut overrides: Vec<(Range<usize>, String)> = Vec::new();
     let mut statuses = 0;
     for (row, task) in doc.matrix.table.rows.iter().zip(&doc.tasks) {
-        if let Some(cell) = doc.matrix.cell(row, ColumnKind::Status) {
-            if &text[cell.content.clone()] != task.status.as_str() {
-                overrides.push((cell.content.clone(), task.status.as_str().to_owned()));
-                statuses += 1;
-            }
+        if let Some(cell) = doc.matrix.cell(row, ColumnKind::Status)
+            && &text[cell.content.clone()] != task.status.as_str()
+        {
+            overrides.push((cell.content.clone(), task.status.as_str().to_owned()));
+            statuses += 1;
         }
     }
-    if let Some(log) = ExecutionLog::find(doc) {
-        if let Some(column) = log.column(LogColumn::Status) {
-            for row in &log.table.rows {
-                let Some(cell) = row.cells.get(column) else {
-                    continue;
-                };
-                if let Ok(status) = Status::parse(cell.value(text)) {
-                    if &text[cell.content.clone()] != status.as_str() {
-                        overrides.push((cell.content.clone(), status.as_str().to_owned()));
-                        statuses += 1;
-                    }
-                }
+    if let Some(log) = ExecutionLog::find(doc)
+        && let Some(column) = log.column(LogColumn::Status)
+    {
+        for row in &log.table.rows {
+            let Some(cell) = row.cells.get(column) else {
+                continue;
+            };
+            if let Ok(status) = Status::parse(cell.value(text))
+                && &text[cell.content.clone()] != status.as_str()
+            {
+                overrides.push((cell.content.clone(), status.as_str().to_owned()));
+                statuses += 1;
             }
         }
     }

@@ -3,7 +3,7 @@
 //! The lock is created with its content in one step (a temp file hard-linked to the lock name),
 //! so a crash never leaves an empty lock behind. It names its holder (pid, host, time, command).
 //! A lock whose holder pid is dead on this host is stale and is broken; breaking is serialised
-//! through an OS advisory lock on `<file>.lock.break` and re-checks the lock's bytes, so two
+//! through an OS advisory lock on the lock's directory and re-checks the lock's bytes, so two
 //! processes can never both break a lock and then both hold it. An empty or unreadable lock is
 //! treated as held until it is clearly old.
 
@@ -88,7 +88,7 @@ pub enum LockError {
         /// The lock file.
         lock: PathBuf,
         /// Who holds it.
-        holder: Holder,
+        holder: Box<Holder>,
         /// How long this process waited.
         waited: Duration,
     },
@@ -160,6 +160,7 @@ pub fn acquire(target: &Path, timeout: Duration, command: &str) -> Result<Acquir
     let mut broken = None;
     loop {
         if try_create(&lock, &content).map_err(io(&lock))? {
+            remove_dead_temps(&lock);
             return Ok(Acquired {
                 lock: FileLock { path: lock },
                 broken,
@@ -177,24 +178,63 @@ pub fn acquire(target: &Path, timeout: Duration, command: &str) -> Result<Acquir
             }
         };
         let holder = Holder::parse(&text);
-        if is_stale(&holder, age) {
-            if let Some(stale) = break_stale(&lock, &text).map_err(io(&lock))? {
-                broken = Some(stale);
-                continue;
-            }
+        if is_stale(&holder, age)
+            && let Some(stale) = break_stale(&lock, &text).map_err(io(&lock))?
+        {
+            broken = Some(stale);
+            continue;
         }
         let waited = start.elapsed();
         if waited >= timeout {
             return Err(LockError::Timeout {
                 target: target.to_owned(),
                 lock,
-                holder,
+                holder: Box::new(holder),
                 waited,
             });
         }
         let jittered = delay.mul_f64(0.5 + random_unit());
         std::thread::sleep(jittered.min(timeout.saturating_sub(waited)));
         delay = (delay * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// The lock's temp files are `.<lock name>.<pid>.<random>.tmp`, so that the temp files of a
+/// process killed before it could link or remove them can be told apart from live ones.
+fn temp_prefix(lock: &Path) -> String {
+    let name = lock
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    format!(".{name}.{}.", std::process::id())
+}
+
+/// Removes lock temp files whose process is dead (killed between writing and linking them).
+/// Called while holding the lock; temp files of live processes are left alone.
+fn remove_dead_temps(lock: &Path) {
+    let name = lock
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let prefix = format!(".{name}.");
+    let dir = lock
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !rest.ends_with(".tmp") {
+            continue;
+        }
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !process_alive(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -205,7 +245,7 @@ fn try_create(lock: &Path, content: &str) -> std::io::Result<bool> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
-        .prefix(".orch-lock-")
+        .prefix(&temp_prefix(lock))
         .suffix(".tmp")
         .tempfile_in(dir)?;
     temp.write_all(content.as_bytes())?;
@@ -251,26 +291,29 @@ fn is_stale(holder: &Holder, age: Duration) -> bool {
 
 /// Removes the lock if it still holds `seen`, under the break mutex. Returns the broken holder.
 fn break_stale(lock: &Path, seen: &str) -> std::io::Result<Option<Holder>> {
-    let mut name = lock
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".break");
-    let mutex_path = lock.with_file_name(name);
-    let mutex = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&mutex_path)?;
+    // The mutex is an advisory lock on the lock's directory: the kernel releases it if this
+    // process dies, and it leaves no file behind in the user's worktree.
+    let dir = lock
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mutex = fs::File::open(dir)?;
     mutex.lock()?;
     let outcome = match fs::read(lock) {
-        Ok(bytes) if String::from_utf8_lossy(&bytes) == seen => {
-            fs::remove_file(lock)?;
-            Some(Holder::parse(seen))
-        }
+        Ok(bytes) if String::from_utf8_lossy(&bytes) == seen => match fs::remove_file(lock) {
+            Ok(()) => Some(Holder::parse(seen)),
+            Err(error) if error.kind() == ErrorKind::NotFound => None,
+            Err(error) => {
+                let _ = mutex.unlock();
+                return Err(error);
+            }
+        },
         Ok(_) => None,
         Err(error) if error.kind() == ErrorKind::NotFound => None,
-        Err(error) => return Err(error),
+        Err(error) => {
+            let _ = mutex.unlock();
+            return Err(error);
+        }
     };
     mutex.unlock()?;
     Ok(outcome)

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use orch_core::{Estimate, Plan, PlanError, Status, Task, TaskId, names};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex};
-use crate::table::{Cell, Row, Table, tables};
+use crate::table::{Cell, Row, Table};
 
 /// The columns orch understands. Others are kept untouched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -235,17 +235,17 @@ impl Reader<'_> {
     }
 
     fn find_matrix(&self, body: &str, base: usize) -> Result<Matrix, ReadError> {
-        for table in tables(body, base) {
+        let is_matrix = |values: &[&str]| {
+            let has = |k| values.iter().any(|v| ColumnKind::from_header(v) == Some(k));
+            has(ColumnKind::TaskId) && has(ColumnKind::Status)
+        };
+        if let Some(table) = Table::find(body, base, is_matrix) {
             let kinds: Vec<Option<ColumnKind>> = table
                 .header
                 .cells
                 .iter()
                 .map(|c| ColumnKind::from_header(c.value(self.text)))
                 .collect();
-            let has = |k| kinds.contains(&Some(k));
-            if !(has(ColumnKind::TaskId) && has(ColumnKind::Status)) {
-                continue;
-            }
             let mut positions = [None; 9];
             let mut errors = Vec::new();
             for (i, kind) in kinds.iter().enumerate() {
@@ -366,16 +366,16 @@ impl Reader<'_> {
             }
         }
         let worktree = optional(ColumnKind::Worktree);
-        if !worktree.is_empty() {
-            if let Err(e) = names::check_worktree_path(&worktree) {
-                errors.push(self.at(place(ColumnKind::Worktree), e.to_string()));
-            }
+        if !worktree.is_empty()
+            && let Err(e) = names::check_worktree_path(&worktree)
+        {
+            errors.push(self.at(place(ColumnKind::Worktree), e.to_string()));
         }
         let branch = optional(ColumnKind::Branch);
-        if !branch.is_empty() {
-            if let Err(e) = names::check_branch(&branch) {
-                errors.push(self.at(place(ColumnKind::Branch), e.to_string()));
-            }
+        if !branch.is_empty()
+            && let Err(e) = names::check_branch(&branch)
+        {
+            errors.push(self.at(place(ColumnKind::Branch), e.to_string()));
         }
         let (agent, skills) = split_agent(value(ColumnKind::AgentSkills));
         match (id, status, estimate) {

@@ -1,8 +1,13 @@
 //! GFM tables with the byte range of every cell, read with pulldown-cmark.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+// The fast reader lives in its own file beside this one; it is a child of this module so that it
+// can build cells and rows exactly as this reader does.
+mod fast;
 
 /// One cell of a table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,19 +17,74 @@ pub struct Cell {
     pub span: Range<usize>,
     /// The cell's content without the padding around it.
     pub content: Range<usize>,
-    /// The inline text when it differs from the content's bytes (escapes, code spans, markup).
-    /// Most cells are plain text, so most cells need no copy of their own.
-    decoded: Option<String>,
+    /// Where the inline text is, when it differs from the content's bytes.
+    decoded: Decoded,
+}
+
+/// Where a cell's inline text is. Most cells are plain text, and many others read as a piece of
+/// their content (the code of a code span, say), so few cells need a copy of their own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Decoded {
+    /// The content's bytes as they stand.
+    Content,
+    /// These bytes of the text, a piece of the content that reads as the value.
+    Slice(Range<usize>),
+    /// Text of its own (escapes, markup between words).
+    Owned(String),
+}
+
+/// How far into a cell's content a piece that reads as its value may start, for the cell to
+/// need no copy: enough for code spans, emphasis and link text, and little enough to keep the
+/// search short.
+const MAX_SLICE_START: usize = 8;
+
+impl Decoded {
+    /// Where `value` is, for a cell with this `content` in a text that is `text` shifted by
+    /// `base`: the first piece of the content that starts within [`MAX_SLICE_START`] bytes and
+    /// reads as the value, else a copy. Both readers go through here, so equal values are stored
+    /// alike.
+    fn of(value: Cow<'_, str>, text: &str, content: &Range<usize>, base: usize) -> Decoded {
+        let raw = text
+            .as_bytes()
+            .get(content.start.saturating_sub(base)..content.end.saturating_sub(base))
+            .unwrap_or(&[]);
+        let want = value.as_bytes();
+        let len = want.len();
+        let found = match want.first() {
+            None => Some(0),
+            Some(first) => (0..=MAX_SLICE_START.min(raw.len().saturating_sub(len)))
+                .find(|&at| raw.get(at) == Some(first) && raw.get(at..at + len) == Some(want)),
+        };
+        match found {
+            Some(at) => Decoded::Slice(content.start + at..content.start + at + len),
+            None => Decoded::Owned(value.into_owned()),
+        }
+    }
 }
 
 impl Cell {
     /// The inline text: code-span backticks, escapes and emphasis markers removed, trimmed.
     /// `text` is the text the table was read from (the whole file, BOM included).
     pub fn value<'a>(&'a self, text: &'a str) -> &'a str {
-        match &self.decoded {
-            Some(value) => value,
-            None => text.get(self.content.clone()).unwrap_or(""),
-        }
+        self.value_in(text, 0)
+    }
+
+    /// The value, for a text that is `text` shifted by `base` (the text the table was read from).
+    fn value_in<'a>(&'a self, text: &'a str, base: usize) -> &'a str {
+        let range = match &self.decoded {
+            Decoded::Content => &self.content,
+            Decoded::Slice(range) => range,
+            Decoded::Owned(value) => return value,
+        };
+        text.get(range.start.saturating_sub(base)..range.end.saturating_sub(base))
+            .unwrap_or("")
+    }
+}
+
+impl Row {
+    /// The values of the cells, for a text that is `text` shifted by `base`.
+    fn values_in<'a>(&'a self, text: &'a str, base: usize) -> Vec<&'a str> {
+        self.cells.iter().map(|c| c.value_in(text, base)).collect()
     }
 }
 
@@ -51,13 +111,23 @@ impl OpenCell {
         self.decoded.get_or_insert_with(String::new).push_str(text);
     }
 
-    fn finish(self) -> Cell {
+    fn finish(self, text: &str, base: usize) -> Cell {
         let decoded = match self.decoded {
-            Some(value) => Some(value.trim_matches([' ', '\t']).to_owned()),
+            Some(value) => {
+                let trimmed = value.trim_matches([' ', '\t']);
+                let value = if trimmed.len() == value.len() {
+                    Cow::Owned(value)
+                } else {
+                    Cow::Borrowed(trimmed)
+                };
+                Decoded::of(value, text, &self.content, base)
+            }
             // A cell with content but no inline text (an image without alt text, say) reads as
             // empty.
-            None if !self.seen && !self.content.is_empty() => Some(String::new()),
-            None => None,
+            None if !self.seen && !self.content.is_empty() => {
+                Decoded::of(Cow::Borrowed(""), text, &self.content, base)
+            }
+            None => Decoded::Content,
         };
         Cell {
             span: self.span,
@@ -91,6 +161,30 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
+impl Table {
+    /// The first table of a markdown text whose header `wanted` accepts, given the header cells'
+    /// values, exactly as [`tables`] reads it. Byte ranges are as in [`tables`].
+    ///
+    /// When the table starts with a pipe at the top level and its body rows are plain pipe rows,
+    /// only the text up to its delimiter row goes through pulldown-cmark, and the body rows are
+    /// read line by line with the same rules, which is much faster on large tables.
+    pub fn find(text: &str, base: usize, wanted: impl Fn(&[&str]) -> bool) -> Option<Table> {
+        if let Some(table) = fast::find(text, base, &wanted) {
+            return Some(table);
+        }
+        tables(text, base)
+            .into_iter()
+            .find(|table| wanted(&table.header.values_in(text, base)))
+    }
+
+    /// Like [`Table::find`], but only with the fast reader: `None` when it cannot vouch for its
+    /// result (the document then needs a full read), never because no table matched. For tests
+    /// and measurements.
+    pub fn find_fast(text: &str, base: usize, wanted: impl Fn(&[&str]) -> bool) -> Option<Table> {
+        fast::find(text, base, &wanted)
+    }
+}
+
 /// Reads every table of a markdown text. Byte ranges are offsets into `text` plus `base`, so a
 /// caller that strips a BOM can still splice the original bytes.
 pub fn tables(text: &str, base: usize) -> Vec<Table> {
@@ -122,7 +216,7 @@ pub fn tables(text: &str, base: usize) -> Vec<Table> {
             }
             Event::End(TagEnd::TableCell) => {
                 if let (Some(done), Some(row)) = (cell.take(), row.as_mut()) {
-                    row.cells.push(done.finish());
+                    row.cells.push(done.finish(text, base));
                 }
             }
             Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => {
@@ -176,58 +270,54 @@ fn empty_row(range: &Range<usize>, base: usize, width: usize) -> Row {
 }
 
 fn trimmed(text: &str, range: &Range<usize>, base: usize) -> Range<usize> {
-    let raw = &text[range.clone()];
-    if raw.trim_matches([' ', '\t']).is_empty() {
+    // Spaces and tabs are single bytes, so trimming bytes keeps the ends on char boundaries.
+    let raw = text.as_bytes().get(range.clone()).unwrap_or(&[]);
+    let padding = |b: &u8| *b == b' ' || *b == b'\t';
+    let Some(first) = raw.iter().position(|b| !padding(b)) else {
         // An empty cell's content sits after one space of padding, where a value would go.
         let at = range.start + raw.len().min(1) + base;
         return at..at;
-    }
-    let start = range.start + (raw.len() - raw.trim_start_matches([' ', '\t']).len());
-    let end = range.end - (raw.len() - raw.trim_end_matches([' ', '\t']).len());
-    start.max(range.start) + base..end.max(start) + base
+    };
+    let last = raw.iter().rposition(|b| !padding(b)).unwrap_or(first);
+    range.start + first + base..range.start + last + 1 + base
 }
 
 /// Finds the cells GFM padded in (missing) and the ones it dropped (extra), from the raw line.
 fn count_cells(text: &str, base: usize, row: &mut Row) {
-    let row_start = row.span.start - base;
-    let row_end = row.span.end - base;
-    let line = &text[row_start..row_end];
+    let row_start = row.span.start.saturating_sub(base);
+    let row_end = row.span.end.saturating_sub(base);
+    let Some(line) = text.get(row_start..row_end) else {
+        return;
+    };
     let line_end = row_start + line.trim_end_matches(['\r', '\n']).len();
     row.missing = row
         .cells
         .iter()
         .rev()
-        .take_while(|c| c.span.is_empty() && c.span.start - base >= line_end)
+        .take_while(|c| c.span.is_empty() && c.span.start >= line_end + base)
         .count();
     // The cells GFM kept end before `last_end`; what follows may only be a closing pipe.
     let kept = row.cells.len() - row.missing;
-    let last_end = match kept {
-        0 => row_start,
-        n => row.cells[n - 1].span.end - base,
+    let last_end = match kept.checked_sub(1).and_then(|last| row.cells.get(last)) {
+        None => row_start,
+        Some(cell) => cell.span.end.saturating_sub(base),
     };
     let rest = text.get(last_end..line_end).unwrap_or("");
     let rest = rest.strip_prefix('|').unwrap_or(rest);
     if !rest.trim().is_empty() {
-        let pieces = split_unescaped_pipes(rest);
+        let pieces = 1 + count_unescaped_pipes(rest);
         let trailing_pipe = rest.trim_end().ends_with('|') && !rest.trim_end().ends_with("\\|");
-        row.extra = pieces.len() - usize::from(trailing_pipe);
+        row.extra = pieces - usize::from(trailing_pipe);
     }
 }
 
-/// Splits on pipes the way GFM table rows split in pulldown-cmark: at every `|` that does not
-/// directly follow a backslash (even a backslash that is itself escaped).
-fn split_unescaped_pipes(text: &str) -> Vec<&str> {
+/// Counts the pipes that split GFM table rows in pulldown-cmark: every `|` that does not directly
+/// follow a backslash (even a backslash that is itself escaped).
+fn count_unescaped_pipes(text: &str) -> usize {
     let bytes = text.as_bytes();
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'|' && (i == 0 || bytes[i - 1] != b'\\') {
-            pieces.push(&text[start..i]);
-            start = i + 1;
-        }
-    }
-    pieces.push(&text[start..]);
-    pieces
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+        .count()
 }
 
 #[cfg(test)]

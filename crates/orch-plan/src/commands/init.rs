@@ -175,12 +175,10 @@ fn write_file(path: &Path, text: &str, replace: bool) -> Result<bool, CliError> 
     }
     let mut temp = builder.tempfile_in(dir).map_err(io_error)?;
     temp.write_all(text.as_bytes()).map_err(io_error)?;
-    if replace {
-        if let Ok(metadata) = std::fs::metadata(path) {
-            temp.as_file()
-                .set_permissions(metadata.permissions())
-                .map_err(io_error)?;
-        }
+    if replace && let Ok(metadata) = std::fs::metadata(path) {
+        temp.as_file()
+            .set_permissions(metadata.permissions())
+            .map_err(io_error)?;
     }
     temp.as_file().sync_all().map_err(io_error)?;
     if replace {

@@ -78,27 +78,29 @@ impl Checker<'_> {
                 self.text(key, value, true);
             }
         }
-        if let Some(objective) = &project.objective {
-            if let Some(c) = objective
+        if let Some(objective) = &project.objective
+            && let Some(c) = objective
                 .get_ref()
                 .chars()
                 .find(|&c| c != '\n' && c != '\r' && is_forbidden(c))
-            {
-                self.push(
-                    objective,
-                    format!("objective contains the control or bidirectional character U+{:04X}; remove it", c as u32),
-                );
-            }
+        {
+            self.push(
+                objective,
+                format!(
+                    "objective contains the control or bidirectional character U+{:04X}; remove it",
+                    c as u32
+                ),
+            );
         }
-        if let Some(base) = &project.base {
-            if let Err(e) = names::check_branch(base.get_ref().trim()) {
-                self.push(base, format!("base: {e}"));
-            }
+        if let Some(base) = &project.base
+            && let Err(e) = names::check_branch(base.get_ref().trim())
+        {
+            self.push(base, format!("base: {e}"));
         }
-        if let Some(root) = &project.worktree_root {
-            if let Err(e) = names::check_worktree_path(root.get_ref().trim()) {
-                self.push(root, format!("worktree_root: {e}"));
-            }
+        if let Some(root) = &project.worktree_root
+            && let Err(e) = names::check_worktree_path(root.get_ref().trim())
+        {
+            self.push(root, format!("worktree_root: {e}"));
         }
         if let Some(prefix) = &project.branch_prefix {
             let prefix_text = prefix.get_ref().trim();
