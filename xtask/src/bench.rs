@@ -5,7 +5,7 @@
 //! run, so they stay meaningful from machine to machine. Nothing here is asserted: tests never
 //! time anything.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let scratch = tempfile::Builder::new().prefix("orch-bench-").tempdir()?;
     let repo = scratch.path().join("repo");
     std::fs::create_dir(&repo)?;
-    git(&repo, &["init", "-q", "-b", "main"])?;
+    crate::git(&repo, &["init", "-q", "-b", "main"])?;
 
     let mut rows = Vec::new();
     let sizes: &[usize] = if args.quick {
@@ -116,19 +116,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     std::fs::write(&out, &report).with_context(|| format!("cannot write {}", out.display()))?;
     eprintln!("report written to {}", out.display());
-    Ok(())
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()?;
-    if !status.success() {
-        bail!("git {args:?} failed");
-    }
     Ok(())
 }
 

@@ -27,9 +27,9 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         repo.join("README.md"),
         "# auth-service\n\nThe demo repository of orch.\n",
     )?;
-    git(&repo, &["init", "-q", "-b", "main"])?;
-    git(&repo, &["add", "README.md"])?;
-    git(&repo, &["commit", "-q", "-m", "Initial commit"])?;
+    crate::git(&repo, &["init", "-q", "-b", "main"])?;
+    crate::git(&repo, &["add", "README.md"])?;
+    crate::git(&repo, &["commit", "-q", "-m", "Initial commit"])?;
 
     let orch_plan = bins.join("orch-plan");
     step(
@@ -47,7 +47,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     )?;
     step("What can start now", &orch_plan, &repo, &["ready"])?;
     step("The dependency graph", &orch_plan, &repo, &["graph"])?;
-    git(
+    crate::git(
         &repo,
         &[
             "add",
@@ -56,7 +56,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             "INTER_AGENT_MESSAGES.md",
         ],
     )?;
-    git(&repo, &["commit", "-q", "-m", "Add the orchestration plan"])?;
+    crate::git(&repo, &["commit", "-q", "-m", "Add the orchestration plan"])?;
 
     println!(
         "\nThe plan is {}",
@@ -88,24 +88,6 @@ fn step(title: &str, program: &Path, dir: &Path, args: &[&str]) -> anyhow::Resul
         .with_context(|| format!("cannot run {}", program.display()))?;
     if !status.success() {
         bail!("{name} {} failed with {status}", args.join(" "));
-    }
-    Ok(())
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "orch demo")
-        .env("GIT_AUTHOR_EMAIL", "demo@orch.invalid")
-        .env("GIT_COMMITTER_NAME", "orch demo")
-        .env("GIT_COMMITTER_EMAIL", "demo@orch.invalid")
-        .status()
-        .context("cannot run git")?;
-    if !status.success() {
-        bail!("git {} failed with {status}", args.join(" "));
     }
     Ok(())
 }

@@ -60,3 +60,23 @@ pub fn build_bins(release: bool) -> anyhow::Result<PathBuf> {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     Ok(target.join(if release { "release" } else { "debug" }))
 }
+
+/// Runs git in `dir` with no user or system config and a fixed identity, as the demo and the
+/// benchmarks need it.
+pub fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "orch demo")
+        .env("GIT_AUTHOR_EMAIL", "demo@orch.invalid")
+        .env("GIT_COMMITTER_NAME", "orch demo")
+        .env("GIT_COMMITTER_EMAIL", "demo@orch.invalid")
+        .status()
+        .context("cannot run git")?;
+    if !status.success() {
+        bail!("git {} failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
