@@ -499,17 +499,35 @@ fn a_read_only_plan_and_a_live_lock_are_refused() {
 #[test]
 fn a_task_without_an_execution_log_row_gets_one() {
     let repo = Repo::new();
-    let plan = plan_with_tasks(3, "Not Started").replace("| T1 | - | - | - | - | Not Started | - |\n", "");
+    let plan =
+        plan_with_tasks(3, "Not Started").replace("| T1 | - | - | - | - | Not Started | - |\n", "");
     repo.write(PLAN, &plan);
-    repo.orch("orch-plan", &["claim", "T1", "--agent", "builder-7"]).expect_code(0);
+    repo.orch("orch-plan", &["claim", "T1", "--agent", "builder-7"])
+        .expect_code(0);
     let after = repo.read(PLAN);
-    let rows = after.lines().filter(|l| l.starts_with("| T") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit));
+    let rows = after
+        .lines()
+        .filter(|l| l.starts_with("| T") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit));
     let log_rows: Vec<&str> = rows.skip(3).collect();
     assert_eq!(log_rows.len(), 3, "{after}");
-    assert!(log_rows[2].starts_with("| T1 | builder-7 | 20"), "{}", log_rows[2]);
-    assert!(log_rows[2].ends_with("| - | - | In Progress | - |"), "{}", log_rows[2]);
+    assert!(
+        log_rows[2].starts_with("| T1 | builder-7 | 20"),
+        "{}",
+        log_rows[2]
+    );
+    assert!(
+        log_rows[2].ends_with("| - | - | In Progress | - |"),
+        "{}",
+        log_rows[2]
+    );
     // Everything before the new row is as it was.
     let at = after.find(log_rows[2]).expect("new row");
-    assert_eq!(after[..at].replace("| T1 | Task number 1 | Builder / `builder-skill` | - | - | A | In Progress | - | 1h |", "| T1 | Task number 1 | Builder / `builder-skill` | - | - | A | Not Started | - | 1h |"), plan[..at]);
+    assert_eq!(
+        after[..at].replace(
+            "| T1 | Task number 1 | Builder / `builder-skill` | - | - | A | In Progress | - | 1h |",
+            "| T1 | Task number 1 | Builder / `builder-skill` | - | - | A | Not Started | - | 1h |"
+        ),
+        plan[..at]
+    );
     repo.orch("orch-plan", &["check"]).expect_code(0);
 }
