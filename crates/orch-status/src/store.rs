@@ -425,7 +425,11 @@ fn decide(
         &text,
         position,
         request.status,
-        log.as_ref().map(|l| (l, task.id.as_str(), &log_values[..])),
+        log.as_ref().map(|log| LogEdit {
+            log,
+            task: task.id.as_str(),
+            values: &log_values,
+        }),
     )?;
     let change = StatusChange {
         task: task.id.clone(),
@@ -527,6 +531,13 @@ fn blocker_splice(text: &str, entry: &str) -> Splice {
     }
 }
 
+/// The Execution Log cells an edit writes for one task.
+struct LogEdit<'a> {
+    log: &'a ExecutionLog,
+    task: &'a str,
+    values: &'a [(LogColumn, String)],
+}
+
 /// Reads the edited tables back: every cell of the matrix and of the Execution Log must read
 /// as it did, except the edited ones, which must read as the values written. This checks the
 /// whole tables, with the table reader alone, so it costs little next to the write.
@@ -535,7 +546,7 @@ fn verify(
     text: &str,
     position: usize,
     status: Status,
-    log: Option<(&ExecutionLog, &str, &[(LogColumn, String)])>,
+    log: Option<LogEdit<'_>>,
 ) -> Result<(), StoreError> {
     let fail = |why: &str| StoreError::Edit(EditError::RoundTrip(why.to_owned()));
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -555,7 +566,12 @@ fn verify(
     };
     same_cells(&doc.matrix.table, &doc.text, &matrix, text, expected)
         .map_err(|why| fail(&format!("task matrix: {why}")))?;
-    let Some((old, task, values)) = log else {
+    let Some(LogEdit {
+        log: old,
+        task,
+        values,
+    }) = log
+    else {
         return Ok(());
     };
     let new = ExecutionLog::find_table(text, matrix.span.end)
