@@ -88,6 +88,16 @@ pub fn update_file<T, E>(
         let path = path.to_owned();
         move |source| UpdateError::Io { path, source }
     };
+    // A plan kept elsewhere behind a symlink is updated where it lives: renaming over the link
+    // would replace the link with a copy.
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            resolved = fs::canonicalize(path).map_err(io(path))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let acquired = lock::acquire(path, lock_timeout, command)?;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),

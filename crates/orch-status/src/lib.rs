@@ -17,6 +17,7 @@ pub mod lock;
 mod matrix;
 pub mod messages;
 pub mod store;
+pub mod summary;
 mod table;
 
 pub use diagnostic::{Diagnostic, Diagnostics, LineIndex};

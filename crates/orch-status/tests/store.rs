@@ -63,6 +63,29 @@ fn an_edit_that_keeps_the_file_writes_nothing() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_plan_behind_a_symlink_is_updated_where_it_lives() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let real = dir.path().join("plans/REAL.md");
+    std::fs::create_dir_all(real.parent().expect("parent")).expect("dir");
+    std::fs::write(&real, "old\n").expect("write");
+    let link = dir.path().join("PLAN.md");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let committed = update_file(&link, Duration::from_secs(5), "test", |_| {
+        Ok::<_, ()>(Change::Write(b"new\n".to_vec(), ()))
+    })
+    .expect("update");
+    drop(committed);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&real).expect("read"), "new\n");
+}
+
 fn cell_text() -> impl Strategy<Value = String> {
     "[ -~\u{e9}\u{4e2d}\u{1F680}]{0,16}".prop_map(|s| s.trim_matches(' ').to_owned())
 }
