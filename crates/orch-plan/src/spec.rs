@@ -125,6 +125,22 @@ pub struct WorktreeConfig {
     /// Commands (argv lists) run in each new worktree.
     #[serde(default)]
     pub setup: Vec<Spanned<Vec<String>>>,
+    /// Where a new task branch starts: `"base"` (the base branch's tip, the default) or
+    /// `"dependencies"` (the result of the task's Completed dependencies).
+    pub base_from: Option<Spanned<String>>,
+}
+
+/// The values `[worktree] base_from` accepts.
+pub const BASE_FROM_VALUES: [&str; 2] = ["base", "dependencies"];
+
+impl WorktreeConfig {
+    /// Whether new task branches start from the task's dependencies (`base_from =
+    /// "dependencies"`) rather than from the base branch.
+    pub fn base_from_dependencies(&self) -> bool {
+        self.base_from
+            .as_ref()
+            .is_some_and(|b| b.get_ref().trim() == "dependencies")
+    }
 }
 
 #[derive(Deserialize)]

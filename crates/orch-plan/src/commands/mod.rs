@@ -23,7 +23,12 @@ use orch_plan::cli::{CliError, ErrorKind};
 
 /// Create, check and show the multi-agent plan (MULTI_AGENT_PLAN.md).
 #[derive(Debug, Parser)]
-#[command(name = "orch-plan", version, about, max_term_width = 100)]
+#[command(
+    name = "orch-plan",
+    version,
+    about = "Plan and coordinate coding agents working in parallel: MULTI_AGENT_PLAN.md and INTER_AGENT_MESSAGES.md",
+    max_term_width = 100
+)]
 struct Cli {
     /// The plan to use instead of MULTI_AGENT_PLAN.md in the main worktree.
     #[arg(long, global = true, env = "ORCH_PLAN", value_name = "FILE")]

@@ -48,6 +48,15 @@ pub(super) fn fields(spec: &Spec) -> Vec<Diagnostic> {
     for path in &spec.worktree.copy {
         out.copy_path(path);
     }
+    if let Some(base_from) = &spec.worktree.base_from {
+        let text = base_from.get_ref().trim();
+        if !super::BASE_FROM_VALUES.contains(&text) {
+            out.push(
+                base_from,
+                format!("worktree.base_from {text:?} is not known; write \"base\" (start from the base branch) or \"dependencies\" (start from the Completed dependencies' branches)"),
+            );
+        }
+    }
     out.errors
 }
 

@@ -254,3 +254,23 @@ fn a_bad_root_or_prefix_is_reported_once() {
         errors[1].message
     );
 }
+
+#[test]
+fn base_from_is_base_or_dependencies() {
+    for (value, from_deps) in [("base", false), ("dependencies", true)] {
+        let text = format!(
+            "{HEADER}{}\n[worktree]\nbase_from = \"{value}\"\n",
+            task("T1", "")
+        );
+        let spec = parse(&text).expect("valid");
+        assert_eq!(spec.worktree.base_from_dependencies(), from_deps, "{value}");
+    }
+    let spec = parse(&format!("{HEADER}{}", task("T1", ""))).expect("valid");
+    assert!(!spec.worktree.base_from_dependencies());
+    let (line, column, message) = only_error(&format!(
+        "{HEADER}{}\n[worktree]\nbase_from = \"deps\"\n",
+        task("T1", "")
+    ));
+    assert_eq!((line, column), (11, 13));
+    assert!(message.contains("\"base\" (start from"), "{message}");
+}
