@@ -105,6 +105,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         baseline,
     });
 
+    for row in crate::bench_worktree::run(&bins, args.quick)? {
+        rows.push(Row {
+            name: row.name,
+            orch: row.orch,
+            baseline_name: row.baseline_name,
+            baseline: row.baseline,
+        });
+    }
+
     let report = render(&rows, repeats, args.quick);
     print!("{report}");
     let out = args
@@ -115,6 +124,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&out, &report).with_context(|| format!("cannot write {}", out.display()))?;
+    crate::bench_integrate::run(args.quick, &out)?;
     eprintln!("report written to {}", out.display());
     Ok(())
 }

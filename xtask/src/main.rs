@@ -1,8 +1,12 @@
 //! Automation for the orch workspace, run as `cargo xtask <command>`.
 
 mod bench;
+mod bench_integrate;
+mod bench_worktree;
 mod demo;
 mod fixtures;
+mod integrate;
+mod man;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +28,12 @@ enum Task {
     Demo(demo::DemoArgs),
     /// Measure orch against the git CLI in the same run and print a table of medians and ratios.
     Bench(bench::BenchArgs),
+    /// Cherry-pick a task's branch onto the base behind the gates (as `orch-worktree integrate`).
+    Integrate(integrate::IntegrateArgs),
+    /// Write man pages for the orch binaries into target/man.
+    Man(man::ManArgs),
+    /// Write shell completion scripts for the orch binaries into target/completions.
+    Completions(man::CompletionsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -31,6 +41,9 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Task::Bench(args) => bench::run(&args),
         Task::Demo(args) => demo::run(&args),
+        Task::Integrate(args) => integrate::run(&args),
+        Task::Man(args) => man::run_man(&args),
+        Task::Completions(args) => man::run_completions(&args),
     }
 }
 
@@ -45,7 +58,15 @@ pub fn workspace_root() -> PathBuf {
 pub fn build_bins(release: bool) -> anyhow::Result<PathBuf> {
     let root = workspace_root();
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    command.args(["build", "--quiet", "--bins", "--package", "orch-plan"]);
+    command.args([
+        "build",
+        "--quiet",
+        "--bins",
+        "--package",
+        "orch-plan",
+        "--package",
+        "orch-worktree",
+    ]);
     if release {
         command.arg("--release");
     }
