@@ -55,22 +55,23 @@ fn section_end(text: &str, all: &[Heading], i: usize) -> usize {
         .map_or(text.len(), |h| h.start)
 }
 
-/// Steps back from `end` over blank lines and one `---` rule, to where new content goes.
+/// Steps back from `end` (the start of a line) over blank lines and one `---` rule, to the
+/// start of the line after the section's last content: where new content goes.
 fn content_end(text: &str, start: usize, mut end: usize) -> usize {
     let mut stepped_rule = false;
     while end > start {
-        let before = &text[..end];
-        let line_start = before
-            .trim_end_matches(['\n', '\r'])
-            .rfind('\n')
-            .map_or(0, |i| i + 1)
-            .max(start);
-        let line = before[line_start..].trim();
-        if line.is_empty() && line_start < end {
-            end = line_start;
+        let before = &text[start..end];
+        let Some(body) = before.strip_suffix('\n') else {
+            break;
+        };
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        let line_start = body.rfind('\n').map_or(0, |i| i + 1);
+        let line = body[line_start..].trim();
+        if line.is_empty() {
+            end = start + line_start;
         } else if line == "---" && !stepped_rule {
             stepped_rule = true;
-            end = line_start;
+            end = start + line_start;
         } else {
             break;
         }
