@@ -1,5 +1,6 @@
 //! The plumbing the orch binaries share: the command context, errors and their exit codes (in
-//! one place), and plain-text tables. Nothing here prints; the binaries do.
+//! one place), plain-text tables, the command line for the journal, completions and man pages,
+//! and the one stdout writer the binaries print through. The rest of the library never prints.
 
 pub mod context;
 pub mod error;
@@ -12,4 +13,76 @@ pub use error::{CliError, ErrorKind};
 pub fn to_json(value: &impl serde::Serialize) -> Result<String, CliError> {
     serde_json::to_string_pretty(value)
         .map_err(|e| CliError::new(ErrorKind::Io, format!("cannot encode JSON output: {e}")))
+}
+
+/// The command line as the journal and lock files record it: the program's file name, then
+/// the arguments, quoted where needed, cut at 200 characters.
+pub fn command_line(args: &[std::ffi::OsString]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let word = a.to_string_lossy();
+            let word = if i == 0 {
+                word.rsplit('/').next().unwrap_or(&word).to_owned()
+            } else {
+                word.into_owned()
+            };
+            if word.is_empty() || word.contains([' ', '"', '\'']) {
+                format!("{word:?}")
+            } else {
+                word
+            }
+        })
+        .collect();
+    let line = words.join(" ");
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
+/// Writes formatted text to stdout for the binaries' `out!`/`outln!` macros. A closed pipe
+/// (`orch-plan show | head`) ends the program with exit 0 instead of a panic: the reader has
+/// all it wanted, and every command makes its changes before it prints.
+pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_fmt(args)
+        .and_then(|()| {
+            if newline {
+                stdout.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| stdout.flush());
+    if let Err(error) = written {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// The shell completion script of a binary's command line.
+pub fn completions(mut command: clap::Command, shell: clap_complete::Shell) -> String {
+    let name = command.get_name().to_owned();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, name, &mut script);
+    String::from_utf8_lossy(&script).into_owned()
+}
+
+/// Writes the man pages of a binary and of each of its subcommands into `dir`.
+pub fn manpages(command: clap::Command, dir: &std::path::Path) -> Result<(), CliError> {
+    let io = |e: std::io::Error| {
+        CliError::new(
+            ErrorKind::Io,
+            format!("cannot write man pages to {}: {e}", dir.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    clap_mangen::generate_to(command, dir).map_err(io)
 }

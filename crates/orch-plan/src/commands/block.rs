@@ -92,7 +92,7 @@ pub fn cmd_block(ctx: &Context, args: &BlockArgs) -> Result<(), CliError> {
     ) {
         Ok(sent) => {
             if let (Some(id), false) = (sent.message.id, ctx.json) {
-                println!("sent {id} (Blocker) to Orchestrator");
+                outln!("sent {id} (Blocker) to Orchestrator");
             }
             Ok(())
         }

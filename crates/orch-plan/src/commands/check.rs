@@ -21,7 +21,7 @@ pub fn cmd_check(ctx: &Context, _args: &CheckArgs) -> Result<(), CliError> {
             "problems": [],
         }))
     } else {
-        println!(
+        outln!(
             "ok: {}: {} tasks in {} levels, no problems",
             doc.path.display(),
             plan.tasks().len(),

@@ -76,16 +76,16 @@ pub fn cmd_fmt(ctx: &Context, args: &FmtArgs) -> Result<(), CliError> {
             "tables": formatted.tables,
         }))?;
     } else if !changed {
-        println!("{}: already formatted", plan.display());
+        outln!("{}: already formatted", plan.display());
     } else if args.check {
-        println!(
+        outln!(
             "{}: not formatted ({} statuses, {} tables would change); run `orch-plan fmt`",
             plan.display(),
             formatted.statuses,
             formatted.tables
         );
     } else {
-        println!(
+        outln!(
             "{}: formatted ({} statuses, {} tables)",
             plan.display(),
             formatted.statuses,

@@ -51,6 +51,6 @@ pub fn cmd_graph(ctx: &Context, args: &GraphArgs) -> Result<(), CliError> {
             "drawing": drawing,
         }));
     }
-    print!("{drawing}");
+    out!("{drawing}");
     Ok(())
 }

@@ -217,25 +217,25 @@ fn report(ctx: &Context, outcome: &Outcome) -> Result<(), CliError> {
         }));
     }
     if outcome.spec_created {
-        println!(
+        outln!(
             "wrote {} (a commented starter spec: edit it, then run `orch-plan init --force`)",
             text(&outcome.spec)
         );
     }
-    println!(
+    outln!(
         "wrote {} ({} tasks from {})",
         text(&outcome.plan),
         outcome.tasks,
         text(&outcome.spec)
     );
     if outcome.messages_kept {
-        println!(
+        outln!(
             "kept {} (it holds the messages; init never overwrites it)",
             text(&outcome.messages)
         );
     } else {
-        println!("wrote {}", text(&outcome.messages));
+        outln!("wrote {}", text(&outcome.messages));
     }
-    println!("next: `orch-plan check`, then `orch-plan show`");
+    outln!("next: `orch-plan check`, then `orch-plan show`");
     Ok(())
 }

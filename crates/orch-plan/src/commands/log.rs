@@ -43,7 +43,7 @@ pub fn cmd_log(ctx: &Context, args: &LogArgs) -> Result<(), CliError> {
         return super::print_json(&entries);
     }
     if entries.is_empty() {
-        println!("the journal is empty ({})", journal.path().display());
+        outln!("the journal is empty ({})", journal.path().display());
     }
     for e in &entries {
         let mut line = format!("{}  {:<12} {:<16}", e.time, e.event, e.actor);
@@ -58,7 +58,7 @@ pub fn cmd_log(ctx: &Context, args: &LogArgs) -> Result<(), CliError> {
         if let Some(note) = &e.note {
             line.push_str(&format!(" ({note})"));
         }
-        println!("{}", line.trim_end());
+        outln!("{}", line.trim_end());
     }
     Ok(())
 }

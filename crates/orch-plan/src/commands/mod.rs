@@ -1,16 +1,32 @@
 //! The subcommands, one file each (`FooArgs` + `cmd_foo`), and the dispatch.
 
+/// Prints to stdout like `print!`, but a reader that went away (`orch-plan show | head`) ends
+/// the program quietly instead of with a panic.
+macro_rules! out {
+    ($($arg:tt)*) => { orch_plan::cli::write_stdout(format_args!($($arg)*), false) };
+}
+
+/// Prints a line to stdout like `println!`, ending quietly if the reader went away.
+macro_rules! outln {
+    ($($arg:tt)*) => { orch_plan::cli::write_stdout(format_args!($($arg)*), true) };
+}
+
 mod block;
 mod check;
 mod claim;
+mod completions;
+mod export;
 mod fmt;
 mod graph;
 mod init;
 mod log;
+mod manpages;
 mod msg;
 mod ready;
 mod show;
+mod stats;
 mod status;
+mod watch;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -70,6 +86,22 @@ enum Command {
     Msg(msg::MsgArgs),
     /// Normalise status spellings and align the plan's tables.
     Fmt(fmt::FmtArgs),
+    /// Metrics from the journal: throughput, success rate, efficiency, retries, conflicts …
+    Stats(stats::StatsArgs),
+    /// A live dashboard of the plan, refreshed when the plan, messages or journal change.
+    Watch(watch::WatchArgs),
+    /// Render the plan as a standalone HTML page.
+    Export(export::ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages of orch-plan into a directory (for packagers and `cargo xtask man`).
+    #[command(hide = true)]
+    Manpages(manpages::ManpagesArgs),
+}
+
+/// The command-line definition, for shell completions and man pages.
+fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
@@ -104,7 +136,7 @@ pub fn run() -> ExitCode {
         plan_override: cli.plan,
         json: cli.json,
         lock_timeout: cli.lock_timeout,
-        command_line: command_line(&args),
+        command_line: orch_plan::cli::command_line(&args),
         default_actor: std::env::var("ORCH_AGENT_ID")
             .or_else(|_| std::env::var("USER"))
             .ok(),
@@ -121,6 +153,11 @@ pub fn run() -> ExitCode {
         Command::Log(args) => log::cmd_log(&ctx, args),
         Command::Msg(args) => msg::cmd_msg(&ctx, args),
         Command::Fmt(args) => fmt::cmd_fmt(&ctx, args),
+        Command::Stats(args) => stats::cmd_stats(&ctx, args),
+        Command::Watch(args) => watch::cmd_watch(&ctx, args),
+        Command::Export(args) => export::cmd_export(&ctx, args),
+        Command::Completions(args) => completions::cmd_completions(&ctx, args),
+        Command::Manpages(args) => manpages::cmd_manpages(&ctx, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,36 +165,9 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// The command line, for lock files and the journal.
-fn command_line(args: &[OsString]) -> String {
-    let words: Vec<String> = args
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let word = a.to_string_lossy();
-            let word = if i == 0 {
-                word.rsplit('/').next().unwrap_or(&word).to_owned()
-            } else {
-                word.into_owned()
-            };
-            if word.is_empty() || word.contains([' ', '"', '\'']) {
-                format!("{word:?}")
-            } else {
-                word
-            }
-        })
-        .collect();
-    let line = words.join(" ");
-    // Keep lock files and journal lines short even for long --body arguments.
-    match line.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line,
-    }
-}
-
 /// Prints a JSON value on stdout, followed by a newline.
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    println!("{}", orch_plan::cli::to_json(value)?);
+    outln!("{}", orch_plan::cli::to_json(value)?);
     Ok(())
 }
 

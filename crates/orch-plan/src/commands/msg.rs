@@ -161,7 +161,7 @@ fn send(ctx: &Context, args: &SendArgs) -> Result<(), CliError> {
     if ctx.json {
         super::print_json(&sent.message.to_json())?;
     } else {
-        println!("{id}");
+        outln!("{id}");
     }
     if !sent.assigned.is_empty() {
         eprintln!(
@@ -215,7 +215,7 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
         return super::print_json(&messages);
     }
     let rows = shown.iter().map(|m| row(m)).collect();
-    print!(
+    out!(
         "{}",
         orch_plan::cli::table::render(
             &["ID", "Status", "Type", "From", "To", "Task", "Time", "Body"],
@@ -296,9 +296,9 @@ fn move_status(
             "changed": changed,
         }))?;
     } else if changed {
-        println!("{}: {} -> {}", update.id, update.old, update.new);
+        outln!("{}: {} -> {}", update.id, update.old, update.new);
     } else {
-        println!("{}: already {}, nothing to change", update.id, update.new);
+        outln!("{}: already {}, nothing to change", update.id, update.new);
     }
     journaled
 }

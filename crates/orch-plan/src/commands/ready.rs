@@ -24,7 +24,7 @@ pub fn cmd_ready(ctx: &Context, _args: &ReadyArgs) -> Result<(), CliError> {
     }
     if ready.is_empty() {
         let done = plan.completed() == plan.tasks().len();
-        println!(
+        outln!(
             "{}",
             if done {
                 "no task is ready: every task is Completed"
@@ -45,7 +45,7 @@ pub fn cmd_ready(ctx: &Context, _args: &ReadyArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         orch_plan::cli::table::render(&["ID", "Group", "Agent", "Description"], rows)
     );

@@ -78,7 +78,7 @@ pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
         },
         report.critical_path_length
     );
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }
 

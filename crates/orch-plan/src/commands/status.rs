@@ -68,9 +68,9 @@ pub fn report(ctx: &Context, change: &StatusChange) -> Result<(), CliError> {
         }));
     }
     if change.changed {
-        println!("{}: {} -> {}", change.task, change.old, change.new);
+        outln!("{}: {} -> {}", change.task, change.old, change.new);
     } else {
-        println!("{}: already {}, nothing to change", change.task, change.new);
+        outln!("{}: already {}, nothing to change", change.task, change.new);
     }
     if let Some(holder) = &change.broken_lock {
         eprintln!("note: broke the stale lock of {holder}");

@@ -1,0 +1,129 @@
+//! Views of the plan for people: `watch` (outside a terminal), `export --html` and the shell
+//! completions.
+
+use orch_e2e::{AUTH_PLAN, Repo};
+
+#[test]
+fn watch_once_outside_a_terminal_prints_the_plain_dashboard() {
+    let repo = Repo::new();
+    repo.write("MULTI_AGENT_PLAN.md", AUTH_PLAN);
+    repo.orch("orch-plan", &["claim", "T1", "--agent", "architect-001"])
+        .expect_code(0);
+    repo.orch(
+        "orch-plan",
+        &[
+            "msg",
+            "send",
+            "--from",
+            "architect-001",
+            "--to",
+            "All",
+            "--type",
+            "Update",
+            "--task",
+            "T1",
+            "--body",
+            "Drafting the contracts",
+        ],
+    )
+    .expect_code(0);
+    let run = repo.orch("orch-plan", &["watch", "--once"]).expect_code(0);
+    let out = &run.stdout;
+    assert!(
+        !out.contains('\u{1b}'),
+        "no escape codes in a pipe: {out:?}"
+    );
+    assert!(out.contains("T1  In Progress  A"), "{out}");
+    assert!(out.contains("Running:       T1 (Architect, 0:00:"), "{out}");
+    assert!(out.contains("Waiting:       T2 (on T1)"), "{out}");
+    assert!(
+        out.contains("Critical path: T1 -> T2 -> T5 -> T7 (7.5h)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("M-0001") && out.contains("Drafting the contracts"),
+        "{out}"
+    );
+
+    let run = repo
+        .orch("orch-plan", &["watch", "--once", "--json"])
+        .expect_code(2);
+    assert!(run.stderr.contains("show --json"), "{}", run.stderr);
+}
+
+#[test]
+fn watch_once_reports_a_missing_plan() {
+    let repo = Repo::new();
+    let run = repo.orch("orch-plan", &["watch", "--once"]).expect_code(1);
+    assert!(run.stderr.contains("orch-plan init"), "{}", run.stderr);
+}
+
+#[test]
+fn export_html_is_standalone_escaped_and_complete() {
+    let repo = Repo::new();
+    let plan = AUTH_PLAN.replacen(
+        "Design auth architecture & API contracts",
+        "Design <script>alert(\"x\")</script> & contracts",
+        1,
+    );
+    repo.write("MULTI_AGENT_PLAN.md", &plan);
+    repo.orch("orch-plan", &["claim", "T1", "--agent", "a"])
+        .expect_code(0);
+    let run = repo.orch("orch-plan", &["export", "--html"]).expect_code(0);
+    let page = &run.stdout;
+    assert!(
+        page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"),
+        "{page}"
+    );
+    assert!(page.trim_end().ends_with("</html>"));
+    assert!(page.contains("<title>Multi-Agent Orchestration Plan</title>"));
+    assert!(page.contains("<style>"));
+    // Nothing is fetched from anywhere: no scripts, style sheets, images or frames.
+    for needle in ["<script", "<link", "src=", "@import", "url(", "<iframe"] {
+        assert!(!page.contains(needle), "{needle} in the page");
+    }
+    assert!(
+        page.contains("Design &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; contracts")
+    );
+    for id in ["T1", "T2", "T3", "T4", "T5", "T6", "T7"] {
+        assert!(page.contains(&format!("<td>{id}</td>")), "{id} is missing");
+    }
+    for description in [
+        "Implement OAuth 2.0 approach",
+        "Implement JWT approach",
+        "Implement session-based approach",
+        "Performance benchmarking &amp; comparison",
+        "Security audit all approaches",
+        "Documentation &amp; decision report",
+    ] {
+        assert!(page.contains(description), "{description} is missing");
+    }
+    assert!(page.contains("<span class=\"status s-inprogress\">In Progress</span>"));
+    // The header counts the tasks in each status.
+    assert!(page.contains("s-inprogress\">In Progress</span> 1 "));
+
+    let run = repo
+        .orch("orch-plan", &["export", "--html", "--output", "plan.html"])
+        .expect_code(0);
+    assert!(run.stdout.contains("plan.html"), "{}", run.stdout);
+    assert!(repo.read("plan.html").starts_with("<!DOCTYPE html>"));
+    repo.orch("orch-plan", &["export"]).expect_code(2);
+}
+
+#[test]
+fn completions_name_the_binary() {
+    let repo = Repo::new();
+    let run = repo
+        .orch("orch-plan", &["completions", "bash"])
+        .expect_code(0);
+    assert!(run.stdout.contains("orch-plan"), "{}", run.stdout);
+    assert!(run.stdout.contains("watch") && run.stdout.contains("stats"));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let run = repo
+            .orch("orch-plan", &["completions", shell])
+            .expect_code(0);
+        assert!(run.stdout.contains("orch-plan"), "{shell}");
+    }
+    repo.orch("orch-plan", &["completions", "tcsh"])
+        .expect_code(2);
+}
