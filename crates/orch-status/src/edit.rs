@@ -257,56 +257,12 @@ fn delimiter_end(text: &str, table: &Table) -> usize {
 /// Where a new blocker entry goes: at the end of the "Notes and Blockers" section, before the
 /// `---` rule and blank lines that close it. `None` if the plan has no such section.
 pub fn blockers_insertion_point(text: &str) -> Option<usize> {
-    let mut offset = 0;
-    let mut section_level = None;
-    let mut fence: Option<&str> = None;
-    let mut end = None;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if let Some(open) = fence {
-            if trimmed.starts_with(open) {
-                fence = None;
-            }
-        } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            fence = Some(&trimmed[..3]);
-        } else if trimmed.starts_with('#') {
-            let level = trimmed.chars().take_while(|&c| c == '#').count();
-            let title = trimmed[level..].trim().to_lowercase();
-            match section_level {
-                None if title.contains("notes and blockers") => section_level = Some(level),
-                Some(l) if level <= l => {
-                    end = Some(offset);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        offset += line.len();
-    }
-    section_level?;
-    let mut end = end.unwrap_or(text.len());
-    // Step back over blank lines and one `---` rule that close the section.
-    let mut stepped_rule = false;
-    loop {
-        let before = &text[..end];
-        let line_start = before
-            .trim_end_matches(['\n', '\r'])
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let line = before[line_start..].trim();
-        if line.is_empty() && line_start < end {
-            end = line_start;
-        } else if line == "---" && !stepped_rule {
-            stepped_rule = true;
-            end = line_start;
-        } else {
-            break;
-        }
-        if end == 0 {
-            break;
-        }
-    }
-    Some(end)
+    let all = crate::sections::headings(text);
+    let section = all
+        .iter()
+        .position(|h| h.title.contains("notes and blockers"))?;
+    let end = crate::sections::section_end(text, &all, section);
+    Some(crate::sections::content_end(text, all[section].end, end))
 }
 
 /// The value a matrix cell of `kind` has after an edit, for verification.

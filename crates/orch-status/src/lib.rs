@@ -16,6 +16,7 @@ mod locate;
 pub mod lock;
 mod matrix;
 pub mod messages;
+pub mod sections;
 pub mod store;
 pub mod summary;
 mod table;

@@ -132,3 +132,17 @@ proptest! {
         prop_assert_eq!(tail(&edited), tail(&text));
     }
 }
+
+#[test]
+fn blockers_go_at_the_end_of_their_section_before_its_rule() {
+    let text = "## 8. Notes and Blockers\n\n```\n## Not a heading\n```\n<!-- c -->\n\n---\n\n## Execution Timeline\n";
+    let at = orch_status::edit::blockers_insertion_point(text).expect("the section exists");
+    assert_eq!(
+        &text[..at],
+        "## 8. Notes and Blockers\n\n```\n## Not a heading\n```\n<!-- c -->\n"
+    );
+    assert_eq!(
+        orch_status::edit::blockers_insertion_point("# Plan\n\nNo such section.\n"),
+        None
+    );
+}

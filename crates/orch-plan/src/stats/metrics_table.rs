@@ -12,6 +12,7 @@ use std::ops::Range;
 
 use orch_core::Estimate;
 use orch_status::edit::{self, EditError, Splice};
+use orch_status::sections::{content_end, headings, section_end};
 use orch_status::{PlanDoc, Table, escape_cell, read_plan, tables};
 
 use super::Stats;
@@ -374,74 +375,6 @@ enum Place {
     Table(Table),
     /// No table: insert at `at`, after writing `heading` (markdown ending in a blank line).
     Insert { at: usize, heading: String },
-}
-
-/// A heading outside code fences.
-struct Heading {
-    start: usize,
-    end: usize,
-    level: usize,
-    title: String,
-}
-
-fn headings(text: &str) -> Vec<Heading> {
-    let mut found = Vec::new();
-    let mut offset = 0;
-    let mut fence: Option<&str> = None;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if let Some(open) = fence {
-            if trimmed.starts_with(open) {
-                fence = None;
-            }
-        } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            fence = trimmed.get(..3);
-        } else if trimmed.starts_with('#') {
-            let level = trimmed.chars().take_while(|&c| c == '#').count();
-            let rest = &trimmed[level..];
-            if level <= 6 && (rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])) {
-                found.push(Heading {
-                    start: offset,
-                    end: offset + line.len(),
-                    level,
-                    title: rest.trim().trim_end_matches('#').trim().to_lowercase(),
-                });
-            }
-        }
-        offset += line.len();
-    }
-    found
-}
-
-/// The end of the section of heading `i`: the next heading of the same or a higher level.
-fn section_end(text: &str, all: &[Heading], i: usize) -> usize {
-    all[i + 1..]
-        .iter()
-        .find(|h| h.level <= all[i].level)
-        .map_or(text.len(), |h| h.start)
-}
-
-/// Steps back from `end` (the start of a line) over blank lines and one `---` rule: where new
-/// content of a section goes.
-fn content_end(text: &str, start: usize, mut end: usize) -> usize {
-    let mut stepped_rule = false;
-    while end > start {
-        let Some(body) = text[start..end].strip_suffix('\n') else {
-            break;
-        };
-        let body = body.strip_suffix('\r').unwrap_or(body);
-        let line_start = body.rfind('\n').map_or(0, |i| i + 1);
-        let line = body[line_start..].trim();
-        if line.is_empty() {
-            end = start + line_start;
-        } else if line == "---" && !stepped_rule {
-            stepped_rule = true;
-            end = start + line_start;
-        } else {
-            break;
-        }
-    }
-    end
 }
 
 /// Finds the Metrics table of the Retrospective, or where to put one.
