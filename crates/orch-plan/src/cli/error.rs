@@ -217,6 +217,55 @@ impl From<orch_status::store::StoreError> for CliError {
     }
 }
 
+impl From<orch_status::messages::MessageError> for CliError {
+    fn from(error: orch_status::messages::MessageError) -> CliError {
+        use orch_status::messages::MessageError;
+        let kind = match error {
+            MessageError::Io { .. } => ErrorKind::Io,
+            _ => ErrorKind::Invalid,
+        };
+        let file = match &error {
+            MessageError::NotUtf8 { path, .. }
+            | MessageError::Io { path, .. }
+            | MessageError::UnknownId { path, .. }
+            | MessageError::DuplicateId { path, .. }
+            | MessageError::Backwards { path, .. }
+            | MessageError::UnreadableStatus { path, .. }
+            | MessageError::IdsExhausted { path } => Some(path.clone()),
+            _ => None,
+        };
+        let cli = CliError::new(kind, error.to_string());
+        match file {
+            Some(path) => cli.with_file(&path),
+            None => cli,
+        }
+    }
+}
+
+/// An atomic update that did not happen: a lock that stayed busy and a file that kept changing
+/// are contention (exit 3, safe to retry); a refused edit keeps its own kind; the rest is I/O.
+impl<E: Into<CliError> + std::fmt::Display> From<orch_status::atomic::UpdateError<E>> for CliError {
+    fn from(error: orch_status::atomic::UpdateError<E>) -> CliError {
+        use orch_status::atomic::UpdateError;
+        use orch_status::lock::LockError;
+        match error {
+            UpdateError::Edit(error) => error.into(),
+            UpdateError::Lock(error @ LockError::Timeout { .. }) => {
+                CliError::new(ErrorKind::Conflict, error.to_string())
+            }
+            UpdateError::Contended(ref path) => {
+                let path = path.clone();
+                CliError::new(ErrorKind::Conflict, error.to_string()).with_file(&path)
+            }
+            UpdateError::Lock(error) => CliError::new(ErrorKind::Io, error.to_string()),
+            UpdateError::ReadOnly(ref path) | UpdateError::Io { ref path, .. } => {
+                let path = path.clone();
+                CliError::new(ErrorKind::Io, error.to_string()).with_file(&path)
+            }
+        }
+    }
+}
+
 impl From<clap::Error> for CliError {
     fn from(error: clap::Error) -> CliError {
         CliError::new(ErrorKind::Usage, error.to_string().trim_end().to_owned())

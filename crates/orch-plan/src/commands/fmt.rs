@@ -31,7 +31,7 @@ pub fn cmd_fmt(ctx: &Context, args: &FmtArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::new(ErrorKind::Invalid, e.to_string()))?;
         let changed = formatted.text != doc.text;
         if !changed || args.check {
-            Ok(Change::Keep((formatted, changed)))
+            Ok::<_, CliError>(Change::Keep((formatted, changed)))
         } else {
             Ok(Change::Write(
                 formatted.text.clone().into_bytes(),
@@ -39,12 +39,7 @@ pub fn cmd_fmt(ctx: &Context, args: &FmtArgs) -> Result<(), CliError> {
             ))
         }
     })
-    .map_err(|error| match error {
-        atomic::UpdateError::Edit(error) => error,
-        atomic::UpdateError::Lock(error) => CliError::new(ErrorKind::Conflict, error.to_string()),
-        atomic::UpdateError::Contended(_) => CliError::new(ErrorKind::Conflict, error.to_string()),
-        other => CliError::new(ErrorKind::Io, other.to_string()),
-    })?;
+    .map_err(CliError::from)?;
     let written = committed.written;
     if written {
         ctx.journal(&workspace)

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use orch_core::{TaskId, Timestamp};
 use orch_status::Workspace;
-use orch_status::atomic::{self, Change, Committed, UpdateError};
+use orch_status::atomic::{self, Change, Committed};
 use orch_status::journal::Entry;
-use orch_status::lock::{self, LockError};
+use orch_status::lock;
 use orch_status::messages::{
     self, Message, MessageError, MessageId, MessageLog, MessageStatus, MessageType, NewMessage,
     Priority, SendError,
@@ -146,7 +146,7 @@ fn send(ctx: &Context, args: &SendArgs) -> Result<(), CliError> {
     );
     let sent = match sent {
         Ok(sent) => sent,
-        Err(SendError::Update(error)) => return Err(update_error(error)),
+        Err(SendError::Update(error)) => return Err(CliError::from(error)),
         Err(SendError::Journal(error)) => {
             return Err(CliError::new(ErrorKind::Io, error.to_string()));
         }
@@ -186,7 +186,7 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
         .transpose()
         .map_err(invalid)?;
     let workspace = ctx.workspace()?;
-    let log = MessageLog::read_file(&workspace.messages).map_err(message_error)?;
+    let log = MessageLog::read_file(&workspace.messages).map_err(CliError::from)?;
     let Some(log) = log else {
         return if ctx.json {
             super::print_json(&serde_json::json!([]))
@@ -267,7 +267,7 @@ fn move_status(
             None => Change::Keep(update),
         })
     })
-    .map_err(update_error)?;
+    .map_err(CliError::from)?;
     let actor = ctx.actor(args.agent.as_deref());
     let update = &committed.outcome;
     let journaled = if committed.written {
@@ -418,46 +418,4 @@ fn ids(ids: &[MessageId]) -> Vec<String> {
 
 fn invalid(error: impl std::fmt::Display) -> CliError {
     CliError::invalid(error.to_string())
-}
-
-fn message_error(error: MessageError) -> CliError {
-    let kind = match error {
-        MessageError::Io { .. } => ErrorKind::Io,
-        _ => ErrorKind::Invalid,
-    };
-    let file = match &error {
-        MessageError::NotUtf8 { path, .. }
-        | MessageError::Io { path, .. }
-        | MessageError::UnknownId { path, .. }
-        | MessageError::DuplicateId { path, .. }
-        | MessageError::Backwards { path, .. }
-        | MessageError::UnreadableStatus { path, .. }
-        | MessageError::IdsExhausted { path } => Some(path.clone()),
-        _ => None,
-    };
-    let cli = CliError::new(kind, error.to_string());
-    match file {
-        Some(path) => cli.with_file(&path),
-        None => cli,
-    }
-}
-
-/// Lock timeouts and a file that keeps changing are contention (exit 3, retryable); the rest
-/// is bad input or I/O (exit 1).
-fn update_error(error: UpdateError<MessageError>) -> CliError {
-    match error {
-        UpdateError::Edit(error) => message_error(error),
-        UpdateError::Lock(error @ LockError::Timeout { .. }) => {
-            CliError::new(ErrorKind::Conflict, error.to_string())
-        }
-        UpdateError::Contended(ref path) => {
-            let path = path.clone();
-            CliError::new(ErrorKind::Conflict, error.to_string()).with_file(&path)
-        }
-        UpdateError::Lock(error) => CliError::new(ErrorKind::Io, error.to_string()),
-        UpdateError::ReadOnly(ref path) | UpdateError::Io { ref path, .. } => {
-            let path = path.clone();
-            CliError::new(ErrorKind::Io, error.to_string()).with_file(&path)
-        }
-    }
 }

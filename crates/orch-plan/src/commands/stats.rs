@@ -4,9 +4,8 @@
 use std::fmt::Write as _;
 
 use orch_core::{Estimate, Plan};
-use orch_status::atomic::{self, Change, UpdateError};
+use orch_status::atomic::{self, Change};
 use orch_status::journal::Entry;
-use orch_status::lock::LockError;
 use orch_status::read_plan;
 
 use orch_plan::cli::Context;
@@ -106,13 +105,13 @@ fn write(
         let doc = read_plan(path, bytes.to_vec()).map_err(CliError::from)?;
         let (text, written) = stats::write_metrics_table(&doc, stats)
             .map_err(|e| CliError::invalid(e.to_string()).with_file(path))?;
-        Ok(if text == doc.text {
+        Ok::<_, CliError>(if text == doc.text {
             Change::Keep(written)
         } else {
             Change::Write(text.into_bytes(), written)
         })
     })
-    .map_err(update_error)?;
+    .map_err(CliError::from)?;
     let actor = ctx.actor(agent);
     let journal = ctx.journal(workspace);
     let time = orch_status::lock::now().rfc3339();
@@ -146,24 +145,6 @@ fn write(
             .map_err(|e| CliError::new(ErrorKind::Io, e.to_string()))?;
     }
     Ok((changed, committed.outcome_and_release()))
-}
-
-fn update_error(error: UpdateError<CliError>) -> CliError {
-    match error {
-        UpdateError::Edit(error) => error,
-        UpdateError::Lock(error @ LockError::Timeout { .. }) => {
-            CliError::new(ErrorKind::Conflict, error.to_string())
-        }
-        UpdateError::Contended(ref path) => {
-            let path = path.clone();
-            CliError::new(ErrorKind::Conflict, error.to_string()).with_file(&path)
-        }
-        UpdateError::Lock(error) => CliError::new(ErrorKind::Io, error.to_string()),
-        UpdateError::ReadOnly(ref path) | UpdateError::Io { ref path, .. } => {
-            let path = path.clone();
-            CliError::new(ErrorKind::Io, error.to_string()).with_file(&path)
-        }
-    }
 }
 
 /// A duration for people, `-` for none.
