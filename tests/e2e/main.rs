@@ -11,4 +11,5 @@ mod plan_locate;
 mod plan_read;
 mod plan_stats;
 mod plan_views;
+mod run;
 mod worktrees;

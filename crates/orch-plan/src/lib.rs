@@ -10,6 +10,7 @@ pub mod cli;
 pub mod dashboard;
 pub mod diagram;
 pub mod export;
+pub mod prompt;
 pub mod render;
 pub mod report;
 pub mod spec;

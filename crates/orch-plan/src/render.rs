@@ -23,6 +23,10 @@ pub const PLAN_TEMPLATE: &str = include_str!("../../../templates/MULTI_AGENT_PLA
 pub const MESSAGES_TEMPLATE: &str = include_str!("../../../templates/INTER_AGENT_MESSAGES.md");
 /// The commented starter spec, `templates/orch.toml`, written when a repository has none.
 pub const STARTER_SPEC: &str = include_str!("../../../templates/orch.toml");
+/// The embedded agent brief template, `templates/PROMPT.md` (see [`crate::prompt`]).
+pub const PROMPT_TEMPLATE: &str = include_str!("../../../templates/PROMPT.md");
+/// The file name of the agent brief template and of its override.
+pub const PROMPT_FILE: &str = "PROMPT.md";
 /// Where a repository keeps its template overrides, relative to the main worktree.
 pub const OVERRIDE_DIR: &str = ".orch/templates";
 
@@ -106,6 +110,16 @@ pub fn render(
         plan: plan_text,
         messages,
     })
+}
+
+/// Renders the agent brief template (or its override in `overrides`) with `context`.
+pub(crate) fn render_prompt_template(
+    overrides: Option<&Path>,
+    context: &minijinja::Value,
+) -> Result<String, RenderError> {
+    let mut env = environment();
+    let name = add_template(&mut env, overrides, PROMPT_FILE, PROMPT_TEMPLATE)?;
+    render_one(&env, &name, context)
 }
 
 fn environment() -> Environment<'static> {

@@ -41,6 +41,8 @@ pub struct Spec {
     pub integrate: Integrate,
     /// The `[worktree]` table.
     pub worktree: WorktreeConfig,
+    /// The `[hooks]` table.
+    pub hooks: Hooks,
     file: PathBuf,
     text: String,
     lines: LineIndex,
@@ -130,6 +132,15 @@ pub struct WorktreeConfig {
     pub base_from: Option<Spanned<String>>,
 }
 
+/// The `[hooks]` table: commands `orch-worktree run` starts on its events.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hooks {
+    /// An argv run (without a shell, not waited for) on every run event; `{event}` and
+    /// `{task}` are replaced in each argument.
+    pub on_event: Option<Spanned<Vec<String>>>,
+}
+
 /// The values `[worktree] base_from` accepts.
 pub const BASE_FROM_VALUES: [&str; 2] = ["base", "dependencies"];
 
@@ -155,6 +166,8 @@ struct Document {
     integrate: Integrate,
     #[serde(default)]
     worktree: WorktreeConfig,
+    #[serde(default)]
+    hooks: Hooks,
 }
 
 impl Project {
@@ -224,6 +237,7 @@ impl Spec {
             agents: document.agents,
             integrate: document.integrate,
             worktree: document.worktree,
+            hooks: document.hooks,
             file: path.to_owned(),
             text: text.to_owned(),
             lines,

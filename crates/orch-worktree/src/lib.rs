@@ -4,7 +4,8 @@
 //! the matrix or derived from `orch.toml`), concurrently, each one either complete or rolled
 //! back; [`list`](list::list) reports every linked worktree with its task, branch, divergence
 //! from the base branch and whether it is dirty; [`remove`](remove::remove) and
-//! [`prune`](remove::prune) take them away safely. Every name and path is checked before any git
+//! [`prune`](remove::prune) take them away safely; [`run`](run::run) drives one agent process
+//! per task through the dependency graph. Every name and path is checked before any git
 //! call or file creation.
 //!
 //! Nothing here prints or reads the environment; the binary does both.
@@ -20,6 +21,7 @@ pub mod list;
 pub mod paths;
 pub mod remove;
 pub mod repo;
+pub mod run;
 pub mod setup;
 pub mod spawn;
 pub mod target;

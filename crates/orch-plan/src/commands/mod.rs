@@ -22,6 +22,7 @@ mod init;
 mod log;
 mod manpages;
 mod msg;
+mod prompt;
 mod ready;
 mod show;
 mod stats;
@@ -80,6 +81,8 @@ enum Command {
     Claim(claim::ClaimArgs),
     /// Set a task to Blocked and record the blocker in "Notes and Blockers".
     Block(block::BlockArgs),
+    /// Print the agent's brief for a task: the task, its context, handoffs and commands.
+    Prompt(prompt::PromptArgs),
     /// Show the journal: every change orch made.
     Log(log::LogArgs),
     /// Send, list, acknowledge and resolve messages in INTER_AGENT_MESSAGES.md.
@@ -150,6 +153,7 @@ pub fn run() -> ExitCode {
         Command::Status(args) => status::cmd_status(&ctx, args),
         Command::Claim(args) => claim::cmd_claim(&ctx, args),
         Command::Block(args) => block::cmd_block(&ctx, args),
+        Command::Prompt(args) => prompt::cmd_prompt(&ctx, args),
         Command::Log(args) => log::cmd_log(&ctx, args),
         Command::Msg(args) => msg::cmd_msg(&ctx, args),
         Command::Fmt(args) => fmt::cmd_fmt(&ctx, args),

@@ -42,6 +42,9 @@ pub(super) fn fields(spec: &Spec) -> Vec<Diagnostic> {
     for gate in &spec.integrate.gates {
         out.argv("integrate.gates", gate);
     }
+    if let Some(hook) = &spec.hooks.on_event {
+        out.argv("hooks.on_event", hook);
+    }
     for command in &spec.worktree.setup {
         out.argv("worktree.setup", command);
     }

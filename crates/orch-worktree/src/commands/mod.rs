@@ -18,6 +18,7 @@ mod list;
 mod prune;
 mod queue;
 mod remove;
+mod run;
 mod spawn;
 
 use std::ffi::OsString;
@@ -74,6 +75,8 @@ enum Command {
     Queue(queue::QueueArgs),
     /// Forecast which active task branches would conflict, and on which paths.
     Conflicts(conflicts::ConflictsArgs),
+    /// Run agent processes through the dependency graph, one per task, in its worktree.
+    Run(run::RunArgs),
     /// Print the shell completion script.
     Completions(completions::CompletionsArgs),
     /// Write the man pages into a directory (for packagers and `cargo xtask man`).
@@ -123,6 +126,12 @@ pub fn run() -> ExitCode {
             .or_else(|_| std::env::var("USER"))
             .ok(),
     };
+    if let Command::Run(args) = &cli.command {
+        return match run::cmd_run(&ctx, args) {
+            Ok(code) => code,
+            Err(error) => report(&error, ctx.json),
+        };
+    }
     let outcome = match &cli.command {
         Command::Spawn(args) => spawn::cmd_spawn(&ctx, args),
         Command::List(args) => list::cmd_list(&ctx, args),
@@ -131,6 +140,7 @@ pub fn run() -> ExitCode {
         Command::Integrate(args) => integrate::cmd_integrate(&ctx, args),
         Command::Queue(args) => queue::cmd_queue(&ctx, args),
         Command::Conflicts(args) => conflicts::cmd_conflicts(&ctx, args),
+        Command::Run(_) => Ok(()),
         Command::Completions(args) => completions::cmd_completions(&ctx, args),
         Command::Manpages(args) => completions::cmd_manpages(&ctx, args),
     };
