@@ -38,7 +38,8 @@
 //!   (**average concurrency** = total busy time / wall time is reported beside it.)
 //! - **time savings** = 1 − wall time / total busy time: how much shorter the run was than
 //!   doing the same work one task after another.
-//! - **retries**: status changes into In Progress whose previous status is Failed.
+//! - **retries**: status changes into In Progress whose previous status is Failed, plus the
+//!   conductor's `run_retry` events (it retries an agent without leaving In Progress).
 //! - **quarantines**: `quarantine` events, plus status changes to Failed whose note contains
 //!   "quarantine" (how `orch-worktree queue` quarantines a task).
 //! - **conflicts**: `conflict` and `quarantine` events, `integrate` events whose
@@ -331,6 +332,13 @@ fn change_status(
 /// Counts an entry that is not a status change.
 fn other_event(track: Option<&mut Track>, totals: &mut Totals, entry: &Entry, time: Timestamp) {
     match entry.event.as_str() {
+        // The conductor retries a failing agent without leaving In Progress.
+        "run_retry" => {
+            totals.retries += 1;
+            if let Some(track) = track {
+                track.retries += 1;
+            }
+        }
         "conflict" => totals.conflicts += 1,
         "quarantine" => {
             totals.conflicts += 1;

@@ -320,3 +320,27 @@ fn a_plan_without_the_table_gets_one() {
     assert!(text[bare.len()..].starts_with("\r\n## Retrospective\r\n\r\n### Metrics\r\n\r\n| Metric | Target | Actual | Delta |\r\n"), "{text}");
     assert!(written.iter().all(|w| w.added));
 }
+
+#[test]
+fn the_conductors_retries_count_too() {
+    // The conductor retries a failing agent without leaving In Progress: `run_retry` events.
+    let mut entries = journal();
+    entries.push(event(
+        at(16, 0),
+        "run_retry",
+        "T1",
+        serde_json::json!({"attempt": 2}),
+    ));
+    entries.push(event(
+        at(16, 1),
+        "run_retry",
+        "T2",
+        serde_json::json!({"attempt": 2}),
+    ));
+    let s = compute(
+        &entries,
+        Some(&plan()),
+        Timestamp::parse(&at(17, 0)).expect("time"),
+    );
+    assert_eq!(s.retries, 4);
+}
