@@ -1,6 +1,7 @@
 //! Automation for the orch workspace, run as `cargo xtask <command>`.
 
 mod bench;
+mod bench_conductor;
 mod bench_integrate;
 mod bench_worktree;
 mod demo;
@@ -26,6 +27,9 @@ struct Cli {
 enum Task {
     /// Run the orch flow on the embedded example in a temp repository.
     Demo(demo::DemoArgs),
+    /// The scripted agent the demo's conductor runs in each worktree.
+    #[command(hide = true)]
+    DemoAgent(demo::DemoAgentArgs),
     /// Measure orch against the git CLI in the same run and print a table of medians and ratios.
     Bench(bench::BenchArgs),
     /// Cherry-pick a task's branch onto the base behind the gates (as `orch-worktree integrate`).
@@ -41,6 +45,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Task::Bench(args) => bench::run(&args),
         Task::Demo(args) => demo::run(&args),
+        Task::DemoAgent(args) => demo::agent(&args),
         Task::Integrate(args) => integrate::run(&args),
         Task::Man(args) => man::run_man(&args),
         Task::Completions(args) => man::run_completions(&args),
