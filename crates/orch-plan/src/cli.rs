@@ -86,3 +86,76 @@ pub fn manpages(command: clap::Command, dir: &std::path::Path) -> Result<(), Cli
     std::fs::create_dir_all(dir).map_err(io)?;
     clap_mangen::generate_to(command, dir).map_err(io)
 }
+
+/// The options every orch binary takes (flattened into each binary's clap definition).
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// The plan to use instead of MULTI_AGENT_PLAN.md in the main worktree.
+    #[arg(long, global = true, env = "ORCH_PLAN", value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
+
+    /// Print machine-readable JSON (errors too, on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// How long a writing command waits for a lock before giving up with exit 3.
+    #[arg(long, global = true, value_name = "DUR", default_value = "10s", value_parser = orch_core::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+/// The whole life of an orch binary: parses the command line into `C` (help and version exit
+/// 0; usage errors exit 2, as JSON with `--json`), builds the [`Context`] from the global
+/// options and the environment (`ORCH_AGENT_ID`, else `USER`, names the default actor), runs
+/// `dispatch`, and exits with the code it returns, or renders its error on stderr with the exit
+/// code of the error's kind.
+pub fn main<C: clap::Parser>(
+    global: impl Fn(&C) -> &GlobalArgs,
+    dispatch: impl FnOnce(&C, &Context) -> Result<std::process::ExitCode, CliError>,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let report = |error: &CliError, json: bool| {
+        let (text, code) = error.render(json);
+        eprintln!("{text}");
+        code
+    };
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json_requested = args.iter().any(|a| a == "--json");
+    let cli = match C::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) if error.exit_code() == 0 => {
+            // --help and --version are not errors.
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) if json_requested => return report(&CliError::from(error), true),
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(ErrorKind::Usage.exit_code());
+        }
+    };
+    let options = global(&cli);
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(error) => {
+            let error = CliError::new(
+                ErrorKind::Io,
+                format!("cannot read the current directory: {error}"),
+            );
+            return report(&error, options.json);
+        }
+    };
+    let ctx = Context {
+        cwd,
+        plan_override: options.plan.clone(),
+        json: options.json,
+        lock_timeout: options.lock_timeout,
+        command_line: command_line(&args),
+        default_actor: std::env::var("ORCH_AGENT_ID")
+            .or_else(|_| std::env::var("USER"))
+            .ok(),
+    };
+    match dispatch(&cli, &ctx) {
+        Ok(code) => code,
+        Err(error) => report(&error, ctx.json),
+    }
+}

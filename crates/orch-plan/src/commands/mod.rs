@@ -29,14 +29,11 @@ mod stats;
 mod status;
 mod watch;
 
-use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use orch_plan::cli::Context;
-use orch_plan::cli::{CliError, ErrorKind};
+use orch_plan::cli::CliError;
 
 /// Create, check and show the multi-agent plan (MULTI_AGENT_PLAN.md).
 #[derive(Debug, Parser)]
@@ -47,17 +44,8 @@ use orch_plan::cli::{CliError, ErrorKind};
     max_term_width = 100
 )]
 struct Cli {
-    /// The plan to use instead of MULTI_AGENT_PLAN.md in the main worktree.
-    #[arg(long, global = true, env = "ORCH_PLAN", value_name = "FILE")]
-    plan: Option<PathBuf>,
-
-    /// Print machine-readable JSON (errors too, on stderr).
-    #[arg(long, global = true)]
-    json: bool,
-
-    /// How long a writing command waits for the plan's lock before giving up with exit 3.
-    #[arg(long, global = true, value_name = "DUR", default_value = "10s", value_parser = orch_core::parse_duration)]
-    lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    global: orch_plan::cli::GlobalArgs,
 
     #[command(subcommand)]
     command: Command,
@@ -109,75 +97,35 @@ fn command() -> clap::Command {
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().collect();
-    let json_requested = args.iter().any(|a| a == "--json");
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
-        Err(error) if error.exit_code() == 0 => {
-            // --help and --version are not errors.
-            let _ = error.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(error) if json_requested => return report(&CliError::from(error), true),
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(ErrorKind::Usage.exit_code());
-        }
-    };
-    let cwd = match std::env::current_dir() {
-        Ok(cwd) => cwd,
-        Err(error) => {
-            let error = CliError::new(
-                ErrorKind::Io,
-                format!("cannot read the current directory: {error}"),
-            );
-            return report(&error, cli.json);
-        }
-    };
-    let ctx = Context {
-        cwd,
-        plan_override: cli.plan,
-        json: cli.json,
-        lock_timeout: cli.lock_timeout,
-        command_line: orch_plan::cli::command_line(&args),
-        default_actor: std::env::var("ORCH_AGENT_ID")
-            .or_else(|_| std::env::var("USER"))
-            .ok(),
-    };
-    let outcome = match &cli.command {
-        Command::Init(args) => init::cmd_init(&ctx, args),
-        Command::Check(args) => check::cmd_check(&ctx, args),
-        Command::Show(args) => show::cmd_show(&ctx, args),
-        Command::Ready(args) => ready::cmd_ready(&ctx, args),
-        Command::Graph(args) => graph::cmd_graph(&ctx, args),
-        Command::Status(args) => status::cmd_status(&ctx, args),
-        Command::Claim(args) => claim::cmd_claim(&ctx, args),
-        Command::Block(args) => block::cmd_block(&ctx, args),
-        Command::Prompt(args) => prompt::cmd_prompt(&ctx, args),
-        Command::Log(args) => log::cmd_log(&ctx, args),
-        Command::Msg(args) => msg::cmd_msg(&ctx, args),
-        Command::Fmt(args) => fmt::cmd_fmt(&ctx, args),
-        Command::Stats(args) => stats::cmd_stats(&ctx, args),
-        Command::Watch(args) => watch::cmd_watch(&ctx, args),
-        Command::Export(args) => export::cmd_export(&ctx, args),
-        Command::Completions(args) => completions::cmd_completions(&ctx, args),
-        Command::Manpages(args) => manpages::cmd_manpages(&ctx, args),
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => report(&error, ctx.json),
-    }
+    orch_plan::cli::main::<Cli>(
+        |cli| &cli.global,
+        |cli, ctx| {
+            let outcome = match &cli.command {
+                Command::Init(args) => init::cmd_init(ctx, args),
+                Command::Check(args) => check::cmd_check(ctx, args),
+                Command::Show(args) => show::cmd_show(ctx, args),
+                Command::Ready(args) => ready::cmd_ready(ctx, args),
+                Command::Graph(args) => graph::cmd_graph(ctx, args),
+                Command::Status(args) => status::cmd_status(ctx, args),
+                Command::Claim(args) => claim::cmd_claim(ctx, args),
+                Command::Block(args) => block::cmd_block(ctx, args),
+                Command::Prompt(args) => prompt::cmd_prompt(ctx, args),
+                Command::Log(args) => log::cmd_log(ctx, args),
+                Command::Msg(args) => msg::cmd_msg(ctx, args),
+                Command::Fmt(args) => fmt::cmd_fmt(ctx, args),
+                Command::Stats(args) => stats::cmd_stats(ctx, args),
+                Command::Watch(args) => watch::cmd_watch(ctx, args),
+                Command::Export(args) => export::cmd_export(ctx, args),
+                Command::Completions(args) => completions::cmd_completions(ctx, args),
+                Command::Manpages(args) => manpages::cmd_manpages(ctx, args),
+            };
+            outcome.map(|()| ExitCode::SUCCESS)
+        },
+    )
 }
 
 /// Prints a JSON value on stdout, followed by a newline.
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     outln!("{}", orch_plan::cli::to_json(value)?);
     Ok(())
-}
-
-/// Prints an error on stderr and returns its exit code.
-fn report(error: &CliError, json: bool) -> ExitCode {
-    let (text, code) = error.render(json);
-    eprintln!("{text}");
-    code
 }

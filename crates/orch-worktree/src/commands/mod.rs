@@ -21,8 +21,6 @@ mod remove;
 mod run;
 mod spawn;
 
-use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -42,18 +40,8 @@ use orch_worktree::{Error, Problem, Session};
     max_term_width = 100
 )]
 struct Cli {
-    /// The plan to use instead of MULTI_AGENT_PLAN.md in the main worktree.
-    #[arg(long, global = true, env = "ORCH_PLAN", value_name = "FILE")]
-    plan: Option<PathBuf>,
-
-    /// Print machine-readable JSON (errors too, on stderr).
-    #[arg(long, global = true)]
-    json: bool,
-
-    /// How long spawn, remove and prune wait for another orch-worktree process's lock before
-    /// giving up with exit 3.
-    #[arg(long, global = true, value_name = "DUR", default_value = "10s", value_parser = orch_core::parse_duration)]
-    lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    global: orch_plan::cli::GlobalArgs,
 
     #[command(subcommand)]
     command: Command,
@@ -91,76 +79,31 @@ fn command() -> clap::Command {
 
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().collect();
-    let json_requested = args.iter().any(|a| a == "--json");
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
-        Err(error) if error.exit_code() == 0 => {
-            // --help and --version are not errors.
-            let _ = error.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(error) if json_requested => return report(&CliError::from(error), true),
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(ErrorKind::Usage.exit_code());
-        }
-    };
-    let cwd = match std::env::current_dir() {
-        Ok(cwd) => cwd,
-        Err(error) => {
-            let error = CliError::new(
-                ErrorKind::Io,
-                format!("cannot read the current directory: {error}"),
-            );
-            return report(&error, cli.json);
-        }
-    };
-    let ctx = Context {
-        cwd,
-        plan_override: cli.plan,
-        json: cli.json,
-        lock_timeout: cli.lock_timeout,
-        command_line: orch_plan::cli::command_line(&args),
-        default_actor: std::env::var("ORCH_AGENT_ID")
-            .or_else(|_| std::env::var("USER"))
-            .ok(),
-    };
-    if let Command::Run(args) = &cli.command {
-        return match run::cmd_run(&ctx, args) {
-            Ok(code) => code,
-            Err(error) => report(&error, ctx.json),
-        };
-    }
-    let outcome = match &cli.command {
-        Command::Spawn(args) => spawn::cmd_spawn(&ctx, args),
-        Command::List(args) => list::cmd_list(&ctx, args),
-        Command::Remove(args) => remove::cmd_remove(&ctx, args),
-        Command::Prune(args) => prune::cmd_prune(&ctx, args),
-        Command::Integrate(args) => integrate::cmd_integrate(&ctx, args),
-        Command::Queue(args) => queue::cmd_queue(&ctx, args),
-        Command::Conflicts(args) => conflicts::cmd_conflicts(&ctx, args),
-        Command::Run(_) => Ok(()),
-        Command::Completions(args) => completions::cmd_completions(&ctx, args),
-        Command::Manpages(args) => completions::cmd_manpages(&ctx, args),
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => report(&error, ctx.json),
-    }
+    orch_plan::cli::main::<Cli>(
+        |cli| &cli.global,
+        |cli, ctx| {
+            let outcome = match &cli.command {
+                Command::Spawn(args) => spawn::cmd_spawn(ctx, args),
+                Command::List(args) => list::cmd_list(ctx, args),
+                Command::Remove(args) => remove::cmd_remove(ctx, args),
+                Command::Prune(args) => prune::cmd_prune(ctx, args),
+                Command::Integrate(args) => integrate::cmd_integrate(ctx, args),
+                Command::Queue(args) => queue::cmd_queue(ctx, args),
+                Command::Conflicts(args) => conflicts::cmd_conflicts(ctx, args),
+                // It returns its own exit code (1 if a task failed, 130 if interrupted).
+                Command::Run(args) => return run::cmd_run(ctx, args),
+                Command::Completions(args) => completions::cmd_completions(ctx, args),
+                Command::Manpages(args) => completions::cmd_manpages(ctx, args),
+            };
+            outcome.map(|()| ExitCode::SUCCESS)
+        },
+    )
 }
 
 /// Prints a JSON value on stdout, followed by a newline.
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     outln!("{}", orch_plan::cli::to_json(value)?);
     Ok(())
-}
-
-/// Prints an error on stderr and returns its exit code.
-fn report(error: &CliError, json: bool) -> ExitCode {
-    let (text, code) = error.render(json);
-    eprintln!("{text}");
-    code
 }
 
 /// Reads task id arguments; a bad one is bad input (exit 1), refused before any git call.
@@ -231,7 +174,7 @@ fn refused(problems: &[Problem], doc: Option<&PlanDoc>) -> CliError {
                 .and_then(|doc| place(doc, problem))
                 .map_or((None, None), |(l, c)| (Some(l), Some(c)));
             Diagnostic {
-                file: doc.map_or_else(PathBuf::new, |d| d.path.clone()),
+                file: doc.map_or_else(std::path::PathBuf::new, |d| d.path.clone()),
                 line,
                 column,
                 message: problem.to_string(),
