@@ -114,6 +114,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         });
     }
 
+    // The conductor's overhead per task, beyond the git work (the worktrees exist already).
+    let (tasks, runs) = if args.quick { (20, 1) } else { (100, 5) };
+    let conductor = crate::bench_conductor::run(&bins, tasks, runs)?;
+    let per_task = |d: Duration| d / u32::try_from(conductor.tasks).unwrap_or(1);
+    rows.push(Row {
+        name: format!(
+            "orch-worktree run, per task ({} no-op tasks, max-parallel 8)",
+            conductor.tasks
+        ),
+        orch: per_task(conductor.orch),
+        baseline_name: "git rev-parse HEAD (one process start)".to_owned(),
+        baseline: per_task(conductor.baseline),
+    });
+
     let report = render(&rows, repeats, args.quick);
     print!("{report}");
     let out = args

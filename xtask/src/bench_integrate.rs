@@ -2,7 +2,7 @@
 //! 20,000-file repository (2,000 with `--quick`), three ways, each a whole process, on the same
 //! input in the same run:
 //!
-//! - orch: `xtask integrate T1 --no-gates` (release build): plan, in-memory pick, pack write,
+//! - orch: `orch-worktree integrate T1 --no-gates` (release build): plan, in-memory pick, pack write,
 //!   compare-and-swap publish, plan record and journal;
 //! - `git cherry-pick` in a worktree (what a person would run);
 //! - `git replay --advance main` (git's own in-memory replay; it prints the ref update instead
@@ -29,7 +29,7 @@ const LINES: usize = 30;
 pub fn run(quick: bool, out: &Path) -> anyhow::Result<()> {
     let files = if quick { 2_000 } else { 20_000 };
     let repeats = if quick { 3 } else { 11 };
-    let (xtask, pick_publish) = build()?;
+    let (orch_worktree, pick_publish) = build()?;
     let scratch = tempfile::Builder::new()
         .prefix("orch-bench-integrate-")
         .tempdir()?;
@@ -71,7 +71,7 @@ pub fn run(quick: bool, out: &Path) -> anyhow::Result<()> {
         Ok(())
     };
     let orch = || {
-        run(Command::new(&xtask)
+        run(Command::new(&orch_worktree)
             .args(["integrate", "T1", "--no-gates", "--plan", &plan_arg])
             .current_dir(&repo))
     };
@@ -159,7 +159,7 @@ fn render(files: usize, repeats: usize, quick: bool, t: &Times) -> String {
     );
     let _ = writeln!(
         out,
-        "| orch: `cargo xtask integrate T1 --no-gates` (pick, publish, plan and journal written with fsync) | {} | | | |",
+        "| orch: `orch-worktree integrate T1 --no-gates` (pick, publish, plan and journal written with fsync) | {} | | | |",
         ms(t.orch)
     );
     let _ = writeln!(
@@ -234,13 +234,21 @@ fn replay_tree(repo: &Path, range: &str) -> anyhow::Result<Option<String>> {
     Ok(Some(rev(repo, &format!("{new}^{{tree}}"))?))
 }
 
-/// Builds, in release mode, the xtask binary and the library's `pick_publish` example, and
+/// Builds, in release mode, the orch-worktree binary and the library's `pick_publish` example, and
 /// returns their paths.
 fn build() -> anyhow::Result<(PathBuf, PathBuf)> {
     let root = crate::workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let builds: [&[&str]; 2] = [
-        &["build", "--quiet", "--release", "--package", "xtask"],
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "orch-worktree",
+            "--bin",
+            "orch-worktree",
+        ],
         &[
             "build",
             "--quiet",
@@ -266,7 +274,7 @@ fn build() -> anyhow::Result<(PathBuf, PathBuf)> {
         .join("release");
     let exe = std::env::consts::EXE_SUFFIX;
     Ok((
-        release.join(format!("xtask{exe}")),
+        release.join(format!("orch-worktree{exe}")),
         release.join("examples").join(format!("pick_publish{exe}")),
     ))
 }

@@ -1,0 +1,99 @@
+//! The conductor's overhead: `orch-worktree run` of many no-op tasks whose worktrees already
+//! exist, so that only the conductor's own work is timed (claims, status updates, journal,
+//! process starts, scheduling). The baseline is the floor of starting as many processes: the
+//! same number of `git rev-parse HEAD` runs, one after another, in the same run.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+/// One measurement: the conductor's total time, the baseline's, and the task count.
+pub struct Measured {
+    /// How many no-op tasks ran.
+    pub tasks: usize,
+    /// The median wall time of `orch-worktree run`.
+    pub orch: Duration,
+    /// The median wall time of as many sequential `git rev-parse HEAD`.
+    pub baseline: Duration,
+}
+
+/// Measures `repeats` times with `tasks` independent no-op tasks and `--max-parallel 8`.
+pub fn run(bins: &Path, tasks: usize, repeats: usize) -> anyhow::Result<Measured> {
+    let mut orch = Vec::with_capacity(repeats);
+    let mut baseline = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let scratch = tempfile::Builder::new()
+            .prefix("orch-bench-run-")
+            .tempdir()?;
+        let repo = scratch.path().join("repo");
+        std::fs::create_dir(&repo)?;
+        crate::git(&repo, &["init", "-q", "-b", "main"])?;
+        std::fs::write(repo.join("MULTI_AGENT_PLAN.md"), plan(tasks))?;
+        crate::git(&repo, &["add", "."])?;
+        crate::git(&repo, &["commit", "-q", "-m", "plan"])?;
+        let ids: Vec<String> = (0..tasks).map(|i| format!("T{i}")).collect();
+        let mut spawn = vec!["spawn".to_owned()];
+        spawn.extend(ids.iter().cloned());
+        quiet(
+            Command::new(bins.join("orch-worktree"))
+                .args(&spawn)
+                .current_dir(&repo),
+        )?;
+
+        let start = Instant::now();
+        quiet(
+            Command::new(bins.join("orch-worktree"))
+                .args(["run", "--all", "--max-parallel", "8", "--", "true"])
+                .current_dir(&repo),
+        )?;
+        orch.push(start.elapsed());
+
+        let start = Instant::now();
+        for _ in 0..tasks {
+            quiet(
+                Command::new("git")
+                    .args(["rev-parse", "HEAD"])
+                    .current_dir(&repo),
+            )?;
+        }
+        baseline.push(start.elapsed());
+    }
+    orch.sort();
+    baseline.sort();
+    Ok(Measured {
+        tasks,
+        orch: orch[orch.len() / 2],
+        baseline: baseline[baseline.len() / 2],
+    })
+}
+
+/// A plan of independent tasks.
+fn plan(tasks: usize) -> String {
+    let mut text = String::from(
+        "# Plan\n\n| Task ID | Description | Status | Dependencies |\n|---|---|---|---|\n",
+    );
+    for i in 0..tasks {
+        text.push_str(&format!("| T{i} | No-op task {i} | Not Started | - |\n"));
+    }
+    text
+}
+
+fn quiet(command: &mut Command) -> anyhow::Result<()> {
+    let status = command
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "orch bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@orch.invalid")
+        .env("GIT_COMMITTER_NAME", "orch bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@orch.invalid")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
