@@ -2,6 +2,19 @@
 //! one place), plain-text tables, the command line for the journal, completions and man pages,
 //! and the one stdout writer the binaries print through. The rest of the library never prints.
 
+/// Prints to stdout like `print!`, through [`write_stdout`]: a reader that went away
+/// (`orch-plan show | head`) ends the program quietly instead of with a panic.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*), false) };
+}
+
+/// Prints a line to stdout like `println!`, through [`write_stdout`].
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*), true) };
+}
+
 pub mod context;
 pub mod error;
 pub mod table;

@@ -1,6 +1,7 @@
 //! `orch-plan block`: set a task to Blocked and record the blocker in the plan.
 
 use orch_core::Status;
+use orch_plan::outln;
 use orch_status::store::{BlockRequest, StatusRequest};
 
 use orch_status::messages::{self, MessageType, NewMessage, Priority};

@@ -2,6 +2,7 @@
 
 use orch_plan::cli::CliError;
 use orch_plan::cli::Context;
+use orch_plan::outln;
 
 /// Arguments of `orch-plan check`.
 #[derive(Debug, clap::Args)]

@@ -2,6 +2,7 @@
 
 use orch_plan::cli::CliError;
 use orch_plan::cli::Context;
+use orch_plan::out;
 
 /// Arguments of `orch-plan completions`.
 #[derive(Debug, clap::Args)]

@@ -1,5 +1,6 @@
 //! `orch-plan export --html`: the plan as a standalone HTML page.
 
+use orch_plan::outln;
 use std::io::Write as _;
 use std::path::PathBuf;
 

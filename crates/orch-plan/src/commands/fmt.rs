@@ -1,5 +1,6 @@
 //! `orch-plan fmt`: canonical status spellings and aligned tables.
 
+use orch_plan::outln;
 use orch_status::atomic::{self, Change};
 use orch_status::journal::Entry;
 use orch_status::{format, read_plan};

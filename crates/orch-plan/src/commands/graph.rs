@@ -1,6 +1,7 @@
 //! `orch-plan graph`: draw the dependency graph.
 
 use orch_plan::diagram;
+use orch_plan::out;
 
 use orch_plan::cli::CliError;
 use orch_plan::cli::Context;

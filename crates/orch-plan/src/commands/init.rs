@@ -1,5 +1,6 @@
 //! `orch-plan init`: render the plan and the message log from the task spec (`orch.toml`).
 
+use orch_plan::outln;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
 //! `orch-plan manpages DIR` (hidden): writes the man pages of orch-plan and its subcommands,
 //! for `cargo xtask man` and for packagers.
 
+use orch_plan::outln;
 use std::path::PathBuf;
 
 use orch_plan::cli::{CliError, Context};

@@ -1,15 +1,7 @@
 //! The subcommands, one file each (`FooArgs` + `cmd_foo`), and the dispatch.
 
-/// Prints to stdout like `print!`, but a reader that went away (`orch-plan show | head`) ends
-/// the program quietly instead of with a panic.
-macro_rules! out {
-    ($($arg:tt)*) => { orch_plan::cli::write_stdout(format_args!($($arg)*), false) };
-}
-
-/// Prints a line to stdout like `println!`, ending quietly if the reader went away.
-macro_rules! outln {
-    ($($arg:tt)*) => { orch_plan::cli::write_stdout(format_args!($($arg)*), true) };
-}
+// Every command prints through orch_plan's `out!` and `outln!`, which end quietly on a closed pipe.
+use orch_plan::outln;
 
 mod block;
 mod check;

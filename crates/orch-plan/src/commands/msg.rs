@@ -4,6 +4,7 @@
 //! fsync, rename) and appends one journal line while the lock is held, so message ids are
 //! assigned from the file's current content and concurrent senders never collide.
 
+use orch_plan::{out, outln};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
 //! `orch-plan prompt`: print the agent's brief for a task.
 
 use orch_plan::cli::{CliError, Context, ErrorKind};
+use orch_plan::out;
 use orch_plan::prompt::{self, PromptError};
 
 /// Arguments of `orch-plan prompt`.

@@ -1,6 +1,7 @@
 //! `orch-plan ready`: the tasks that can start now.
 
 use orch_plan::report::TaskView;
+use orch_plan::{out, outln};
 
 use orch_plan::cli::CliError;
 use orch_plan::cli::Context;

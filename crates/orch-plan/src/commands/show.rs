@@ -1,5 +1,6 @@
 //! `orch-plan show`: the matrix, progress, ready and blocked tasks, and the critical path.
 
+use orch_plan::out;
 use std::fmt::Write as _;
 
 use orch_plan::report::ShowReport;

@@ -1,6 +1,7 @@
 //! `orch-plan stats`: metrics of the orchestration, computed from the journal, and with
 //! `--write` recorded in the plan's Retrospective Metrics table.
 
+use orch_plan::{out, outln};
 use std::fmt::Write as _;
 
 use orch_core::{Estimate, Plan};

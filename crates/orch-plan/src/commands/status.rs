@@ -1,6 +1,7 @@
 //! `orch-plan status`: set a task's status, atomically, with optional compare-and-swap.
 
 use orch_core::{Status, TaskId};
+use orch_plan::outln;
 use orch_status::store::{StatusChange, StatusRequest};
 
 use orch_plan::cli::CliError;

@@ -1,5 +1,6 @@
 //! `orch-worktree completions SHELL` and the hidden `orch-worktree manpages DIR`.
 
+use orch_plan::{out, outln};
 use std::path::PathBuf;
 
 use orch_plan::cli::{CliError, Context};

@@ -3,6 +3,7 @@
 
 use orch_integrate::Integrator;
 use orch_plan::cli::{CliError, Context};
+use orch_plan::out;
 
 /// Arguments of `orch-worktree conflicts`.
 #[derive(Debug, clap::Args)]

@@ -2,6 +2,7 @@
 //! behind the validation gates (the library is orch-integrate; `cargo xtask integrate` runs
 //! this same command). Also the settings the queue and the forecast share.
 
+use orch_plan::out;
 use std::path::Path;
 
 use orch_core::TaskId;

@@ -1,6 +1,7 @@
 //! `orch-worktree list`: every linked worktree with its task, status, branch and state.
 
 use orch_plan::cli::{CliError, Context};
+use orch_plan::{out, outln};
 use orch_worktree::list::{Listed, list};
 
 /// Arguments of `orch-worktree list`.

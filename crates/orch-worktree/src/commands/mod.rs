@@ -1,15 +1,8 @@
 //! The subcommands, one file each (`FooArgs` + `cmd_foo`), the dispatch, and the one place
 //! that turns library errors into exit codes.
 
-/// Prints to stdout like `print!`; a reader that went away ends the program quietly.
-macro_rules! out {
-    ($($arg:tt)*) => { orch_plan::cli::write_stdout(format_args!($($arg)*), false) };
-}
-
-/// Prints a line to stdout like `println!`; a reader that went away ends the program quietly.
-macro_rules! outln {
-    ($($arg:tt)*) => { orch_plan::cli::write_stdout(format_args!($($arg)*), true) };
-}
+// Every command prints through orch_plan's `out!` and `outln!`, which end quietly on a closed pipe.
+use orch_plan::outln;
 
 mod completions;
 mod conflicts;

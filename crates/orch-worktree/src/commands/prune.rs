@@ -1,6 +1,7 @@
 //! `orch-worktree prune`: forget worktrees whose directory is gone.
 
 use orch_plan::cli::{CliError, Context};
+use orch_plan::outln;
 use orch_worktree::remove::prune;
 
 /// Arguments of `orch-worktree prune`.

@@ -3,6 +3,7 @@
 
 use orch_integrate::{Integrator, QueueOptions};
 use orch_plan::cli::{CliError, Context, ErrorKind};
+use orch_plan::out;
 
 /// Arguments of `orch-worktree queue`.
 #[derive(Debug, clap::Args)]

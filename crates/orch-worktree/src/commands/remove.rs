@@ -1,6 +1,7 @@
 //! `orch-worktree remove`: remove the worktrees (and optionally the branches) of tasks.
 
 use orch_plan::cli::{CliError, Context};
+use orch_plan::outln;
 use orch_worktree::error::Failed;
 use orch_worktree::remove::{RemoveOptions, Removed, remove};
 use orch_worktree::target::{Selection, select};

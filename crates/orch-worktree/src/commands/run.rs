@@ -1,5 +1,6 @@
 //! `orch-worktree run`: drive agent processes through the plan's dependency graph.
 
+use orch_plan::outln;
 use std::process::ExitCode;
 
 use orch_plan::cli::{CliError, Context};

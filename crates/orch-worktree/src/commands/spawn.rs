@@ -1,5 +1,6 @@
 //! `orch-worktree spawn`: create the worktree and branch of tasks.
 
+use orch_plan::outln;
 use std::path::PathBuf;
 
 use orch_plan::cli::{CliError, Context, ErrorKind};
