@@ -205,3 +205,21 @@ fn init_from_a_linked_worktree_writes_the_main_plan() {
     assert!(repo.root().join("MULTI_AGENT_PLAN.md").exists());
     assert!(!linked.join("MULTI_AGENT_PLAN.md").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn init_creates_files_with_the_usual_mode_not_a_temp_files() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let repo = Repo::new();
+    repo.orch("orch-plan", &["init"]).expect_code(0);
+    let mode = |name: &str| {
+        std::fs::metadata(repo.root().join(name))
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    // Both follow the umask, like files an editor creates; a temp file's 0600 would differ.
+    assert_eq!(mode("MULTI_AGENT_PLAN.md"), mode("orch.toml"));
+    assert_eq!(mode("INTER_AGENT_MESSAGES.md"), mode("orch.toml"));
+}

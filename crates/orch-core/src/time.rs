@@ -197,4 +197,14 @@ mod tests {
             assert!(Timestamp::parse(bad).is_err(), "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Any text at all, multibyte characters included: an answer, never a panic.
+        #[test]
+        fn parsing_never_panics(text in "[0-9:T+ Z.\\-é中]{0,30}") {
+            let _ = Timestamp::parse(&text);
+            let _ = crate::Estimate::parse(&text);
+            let _ = crate::parse_duration(&text);
+        }
+    }
 }

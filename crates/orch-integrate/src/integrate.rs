@@ -129,6 +129,16 @@ impl Integrator {
         }
     }
 
+    /// Reads the plan, which the queue and the forecast need.
+    pub(crate) fn require_plan(&self) -> Result<PlanDoc, IntegrateError> {
+        self.read_plan()?.ok_or_else(|| {
+            IntegrateError::Plan(format!(
+                "there is no plan at {}; create one with `orch-plan init`",
+                self.settings.workspace.plan.display()
+            ))
+        })
+    }
+
     /// Integrates `target` (`TASK|BRANCH`) onto the base: see the crate documentation for the
     /// steps and guarantees.
     pub fn integrate(

@@ -35,12 +35,7 @@ impl Integrator {
         let settings = &self.settings;
         let base = settings.base.as_str();
         check_branch(base)?;
-        let doc = self.read_plan()?.ok_or_else(|| {
-            IntegrateError::Plan(format!(
-                "there is no plan at {}; create one with `orch-plan init`",
-                settings.workspace.plan.display()
-            ))
-        })?;
+        let doc = self.require_plan()?;
         let (plan, _doc) = doc
             .into_plan()
             .map_err(|problems| IntegrateError::Plan(problems.to_string()))?;

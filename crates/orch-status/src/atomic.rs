@@ -135,11 +135,17 @@ pub fn update_file<T, E>(
         {
             return Err(UpdateError::ReadOnly(path.to_owned()));
         }
-        let mut temp = tempfile::Builder::new()
-            .prefix(&temp_prefix(path))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(io(path))?;
+        let prefix = temp_prefix(path);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // A file created here gets the mode an editor would give it (0666 less the umask), not
+        // the temp file's private 0600; an existing file keeps its own (set below).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let mut temp = builder.tempfile_in(&dir).map_err(io(path))?;
         temp.write_all(&bytes).map_err(io(path))?;
         if let Some(metadata) = &metadata {
             temp.as_file()

@@ -50,3 +50,36 @@ fn clip(cell: &str) -> String {
         cut
     }
 }
+
+/// The matrix's columns as `show` and `watch` print them.
+pub const MATRIX_HEADER: [&str; 7] = [
+    "ID",
+    "Status",
+    "Group",
+    "Depends on",
+    "Estimate",
+    "Agent",
+    "Description",
+];
+
+/// The text, or `-` when it is empty.
+pub fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The items joined with `, `, or `-` when there are none.
+pub fn list<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        "-".to_owned()
+    } else {
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

@@ -84,7 +84,7 @@ pub fn cmd_init(ctx: &Context, args: &InitArgs) -> Result<(), CliError> {
         render::render(&spec, &repo_name, &root, Some(&overrides)).map_err(render_error)?;
 
     // Nothing has been written yet; from here on, only I/O can fail.
-    if spec_created && !write_file(&spec_path, STARTER_SPEC, false)? {
+    if spec_created && !write_new(&spec_path, STARTER_SPEC)? {
         return Err(CliError::invalid(format!(
             "{} appeared while init was running; run `orch-plan init` again to render from it",
             spec_path.display()
@@ -92,9 +92,14 @@ pub fn cmd_init(ctx: &Context, args: &InitArgs) -> Result<(), CliError> {
         .with_file(&spec_path));
     }
     let messages_path = workspace.messages.clone();
-    let messages_kept =
-        exists(&messages_path) || !write_file(&messages_path, &rendered.messages, false)?;
-    write_file(&plan_path, &rendered.plan, true)?;
+    let messages_kept = exists(&messages_path) || !write_new(&messages_path, &rendered.messages)?;
+    // The plan goes through the atomic update protocol, under its lock, like every writer of
+    // the plan, so a status update running at the same moment is never torn or half-applied.
+    let plan_bytes = rendered.plan.clone().into_bytes();
+    orch_status::atomic::update_file(&plan_path, ctx.lock_timeout, &ctx.command_line, |_| {
+        Ok::<_, CliError>(orch_status::atomic::Change::Write(plan_bytes.clone(), ()))
+    })
+    .map_err(CliError::from)?;
 
     report(
         ctx,
@@ -148,10 +153,10 @@ fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
 
-/// Writes `text` to `path` atomically: a temp file in the same directory, flushed to disk, then
-/// renamed into place. With `replace`, an existing file is replaced (keeping its permissions);
-/// without, an existing file is left alone and `false` is returned.
-fn write_file(path: &Path, text: &str, replace: bool) -> Result<bool, CliError> {
+/// Creates `path` with `text` atomically (a temp file in the same directory, flushed to disk,
+/// then linked into place) unless something is there already; then it returns `false` and
+/// leaves it alone.
+fn write_new(path: &Path, text: &str) -> Result<bool, CliError> {
     let io_error = |error: std::io::Error| {
         CliError::new(
             ErrorKind::Io,
@@ -176,33 +181,14 @@ fn write_file(path: &Path, text: &str, replace: bool) -> Result<bool, CliError> 
     }
     let mut temp = builder.tempfile_in(dir).map_err(io_error)?;
     temp.write_all(text.as_bytes()).map_err(io_error)?;
-    if replace && let Ok(metadata) = std::fs::metadata(path) {
-        temp.as_file()
-            .set_permissions(metadata.permissions())
-            .map_err(io_error)?;
-    }
     temp.as_file().sync_all().map_err(io_error)?;
-    if replace {
-        temp.persist(path).map_err(|e| io_error(e.error))?;
-    } else {
-        match temp.persist_noclobber(path) {
-            Ok(_) => {}
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-            Err(e) => return Err(io_error(e.error)),
-        }
+    match temp.persist_noclobber(path) {
+        Ok(_) => {}
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(io_error(e.error)),
     }
-    sync_dir(dir);
+    orch_status::atomic::sync_dir(dir);
     Ok(true)
-}
-
-/// Makes the rename durable. Best effort: not every file system can sync a directory.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(handle) = std::fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 fn report(ctx: &Context, outcome: &Outcome) -> Result<(), CliError> {

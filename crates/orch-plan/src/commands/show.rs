@@ -27,7 +27,7 @@ pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
             vec![
                 t.id.to_string(),
                 t.status.to_string(),
-                or_dash(&t.group),
+                orch_plan::cli::table::or_dash(&t.group),
                 if deps.is_empty() {
                     "-".to_owned()
                 } else {
@@ -36,23 +36,12 @@ pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
                 t.estimate
                     .as_ref()
                     .map_or("-".to_owned(), |e| e.to_string()),
-                or_dash(&t.agent),
+                orch_plan::cli::table::or_dash(&t.agent),
                 t.description.clone(),
             ]
         })
         .collect();
-    let mut out = orch_plan::cli::table::render(
-        &[
-            "ID",
-            "Status",
-            "Group",
-            "Depends on",
-            "Estimate",
-            "Agent",
-            "Description",
-        ],
-        rows,
-    );
+    let mut out = orch_plan::cli::table::render(&orch_plan::cli::table::MATRIX_HEADER, rows);
     let progress = &report.progress;
     let percent = (progress.completed * 100)
         .checked_div(progress.total)
@@ -62,13 +51,33 @@ pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
         "\nProgress:      {}/{} completed ({percent}%)",
         progress.completed, progress.total
     );
-    let _ = writeln!(out, "In progress:   {}", list(&report.in_progress));
-    let _ = writeln!(out, "Ready:         {}", list(&report.ready));
-    let _ = writeln!(out, "Blocked:       {}", list(&report.blocked));
+    let _ = writeln!(
+        out,
+        "In progress:   {}",
+        orch_plan::cli::table::list(&report.in_progress)
+    );
+    let _ = writeln!(
+        out,
+        "Ready:         {}",
+        orch_plan::cli::table::list(&report.ready)
+    );
+    let _ = writeln!(
+        out,
+        "Blocked:       {}",
+        orch_plan::cli::table::list(&report.blocked)
+    );
     if !report.failed.is_empty() {
-        let _ = writeln!(out, "Failed:        {}", list(&report.failed));
+        let _ = writeln!(
+            out,
+            "Failed:        {}",
+            orch_plan::cli::table::list(&report.failed)
+        );
     }
-    let _ = writeln!(out, "Waiting:       {}", list(&report.waiting));
+    let _ = writeln!(
+        out,
+        "Waiting:       {}",
+        orch_plan::cli::table::list(&report.waiting)
+    );
     let _ = writeln!(
         out,
         "Critical path: {} ({})",
@@ -81,20 +90,4 @@ pub fn cmd_show(ctx: &Context, _args: &ShowArgs) -> Result<(), CliError> {
     );
     out!("{out}");
     Ok(())
-}
-
-fn or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "-".to_owned()
-    } else {
-        text.to_owned()
-    }
-}
-
-fn list(ids: &[&str]) -> String {
-    if ids.is_empty() {
-        "-".to_owned()
-    } else {
-        ids.join(", ")
-    }
 }

@@ -20,10 +20,10 @@ pub(super) fn render(state: &DashboardState) -> String {
             vec![
                 t.id.clone(),
                 t.status.to_string(),
-                or_dash(&t.group),
-                list(&t.depends_on),
+                crate::cli::table::or_dash(&t.group),
+                crate::cli::table::list(&t.depends_on),
                 t.estimate.clone(),
-                or_dash(&t.agent),
+                crate::cli::table::or_dash(&t.agent),
                 t.description.clone(),
             ]
         })
@@ -41,18 +41,7 @@ pub(super) fn render(state: &DashboardState) -> String {
         let _ = writeln!(out, "filter: {filter}");
     }
     out.push('\n');
-    out.push_str(&table::render(
-        &[
-            "ID",
-            "Status",
-            "Group",
-            "Depends on",
-            "Estimate",
-            "Agent",
-            "Description",
-        ],
-        rows,
-    ));
+    out.push_str(&table::render(&crate::cli::table::MATRIX_HEADER, rows));
     let total = state.tasks.len();
     let done = state
         .tasks
@@ -70,11 +59,19 @@ pub(super) fn render(state: &DashboardState) -> String {
         .filter(|t| t.status == Status::InProgress)
         .map(|t| {
             let elapsed = state.elapsed(t).unwrap_or_else(|| "?".to_owned());
-            format!("{} ({}, {elapsed})", t.id, or_dash(&t.agent))
+            format!(
+                "{} ({}, {elapsed})",
+                t.id,
+                crate::cli::table::or_dash(&t.agent)
+            )
         })
         .collect();
-    let _ = writeln!(out, "Running:       {}", list(&running));
-    let _ = writeln!(out, "Ready:         {}", list(&state.ready));
+    let _ = writeln!(out, "Running:       {}", crate::cli::table::list(&running));
+    let _ = writeln!(
+        out,
+        "Ready:         {}",
+        crate::cli::table::list(&state.ready)
+    );
     let blocked: Vec<String> = state
         .tasks
         .iter()
@@ -84,14 +81,14 @@ pub(super) fn render(state: &DashboardState) -> String {
             None => t.id.clone(),
         })
         .collect();
-    let _ = writeln!(out, "Blocked:       {}", list(&blocked));
+    let _ = writeln!(out, "Blocked:       {}", crate::cli::table::list(&blocked));
     let waiting: Vec<String> = state
         .tasks
         .iter()
         .filter(|t| t.status == Status::NotStarted && !t.waiting_on.is_empty())
         .map(|t| format!("{} (on {})", t.id, t.waiting_on.join(", ")))
         .collect();
-    let _ = writeln!(out, "Waiting:       {}", list(&waiting));
+    let _ = writeln!(out, "Waiting:       {}", crate::cli::table::list(&waiting));
     let (path, length) = &state.critical_path;
     let path = if path.is_empty() {
         "-".to_owned()
@@ -115,20 +112,4 @@ pub(super) fn render(state: &DashboardState) -> String {
         }
     }
     out
-}
-
-fn or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "-".to_owned()
-    } else {
-        text.to_owned()
-    }
-}
-
-fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "-".to_owned()
-    } else {
-        items.join(", ")
-    }
 }

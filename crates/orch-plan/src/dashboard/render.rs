@@ -163,7 +163,7 @@ impl DashboardState {
                     Cell::from(t.id.clone()),
                     Cell::from(Span::styled(t.status.as_str(), self.status_style(t.status))),
                     Cell::from(dash(&t.group)),
-                    Cell::from(list(&t.depends_on)),
+                    Cell::from(crate::cli::table::list(&t.depends_on)),
                     Cell::from(t.estimate.clone()),
                     Cell::from(dash(&t.agent)),
                     Cell::from(t.description.clone()),
@@ -272,7 +272,7 @@ impl DashboardState {
         let lines = vec![
             Line::from(vec![
                 Span::styled("Ready: ", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(list(&self.ready)),
+                Span::raw(crate::cli::table::list(&self.ready)),
             ]),
             Line::from(Span::styled(
                 "Critical path:",
@@ -439,13 +439,5 @@ fn dash(text: &str) -> String {
         "-".to_owned()
     } else {
         text.to_owned()
-    }
-}
-
-fn list(ids: &[String]) -> String {
-    if ids.is_empty() {
-        "-".to_owned()
-    } else {
-        ids.join(", ")
     }
 }
