@@ -65,7 +65,19 @@ pub fn cmd_run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
         timeout: args.timeout,
         retries: args.retries,
     };
-    let mut view = View::new(ctx.json);
+    // The live line's total: the named tasks, or every task not Completed yet.
+    let total = match &options.tasks {
+        Some(tasks) => tasks.len(),
+        None => orch_status::read_plan_file(&workspace.plan)
+            .map(|doc| {
+                doc.tasks
+                    .iter()
+                    .filter(|t| t.status != orch_core::Status::Completed)
+                    .count()
+            })
+            .unwrap_or(0),
+    };
+    let mut view = View::new(ctx.json, total);
     let summary = run(&session, &repo, &workspace, &options, &mut |event| {
         view.show(event)
     })
@@ -74,29 +86,50 @@ pub fn cmd_run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     Ok(exit_code(&summary?))
 }
 
+/// The tasks running now and when each started, shared with the live line's redraws.
+type Running = std::sync::Arc<std::sync::Mutex<Vec<(String, std::time::Instant)>>>;
+
 /// How events reach the user: JSON Lines, plain lines, or plain lines under a live status line
-/// when stdout is a terminal.
+/// when stdout is a terminal (overall elapsed time, tasks done out of the total, and each
+/// running task with its own elapsed time, redrawn as the clock moves).
 struct View {
     json: bool,
     bar: Option<indicatif::ProgressBar>,
-    running: Vec<String>,
-    done: usize,
+    running: Running,
 }
 
 impl View {
-    fn new(json: bool) -> View {
+    fn new(json: bool, total: usize) -> View {
         use std::io::IsTerminal as _;
+        let running: Running = std::sync::Arc::default();
         let bar = (!json && std::io::stdout().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let shared = std::sync::Arc::clone(&running);
+            let list = move |_: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let running = shared.lock().map(|r| r.clone()).unwrap_or_default();
+                let text = if running.is_empty() {
+                    "-".to_owned()
+                } else {
+                    let now = std::time::Instant::now();
+                    running
+                        .iter()
+                        .map(|(task, since)| {
+                            format!("{task} {}s", now.duration_since(*since).as_secs())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let _ = out.write_str(&text);
+            };
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {pos}/{len} done; running: {running}",
+            ) {
+                bar.set_style(style.with_key("running", list));
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
             bar
         });
-        View {
-            json,
-            bar,
-            running: Vec::new(),
-            done: 0,
-        }
+        View { json, bar, running }
     }
 
     fn show(&mut self, event: &RunEvent) {
@@ -112,35 +145,35 @@ impl View {
             return;
         }
         let line = human(event);
-        self.track(event);
+        let settled = self.track(event);
         match &self.bar {
             Some(bar) => {
                 bar.println(line);
-                bar.set_message(format!(
-                    "{} done; running: {}",
-                    self.done,
-                    if self.running.is_empty() {
-                        "-".to_owned()
-                    } else {
-                        self.running.join(", ")
-                    }
-                ));
+                if settled {
+                    bar.inc(1);
+                }
             }
             None => outln!("{line}"),
         }
     }
 
-    /// Keeps the live line's counts: which tasks run, how many are settled.
-    fn track(&mut self, event: &RunEvent) {
+    /// Keeps the live line's state: which tasks run since when; true when a task settled.
+    fn track(&mut self, event: &RunEvent) -> bool {
+        let Ok(mut running) = self.running.lock() else {
+            return false;
+        };
         match event {
-            RunEvent::Start { task, .. } if !self.running.contains(task) => {
-                self.running.push(task.clone());
+            RunEvent::Start { task, .. } => {
+                if !running.iter().any(|(t, _)| t == task) {
+                    running.push((task.clone(), std::time::Instant::now()));
+                }
+                false
             }
             RunEvent::Status { task, .. } | RunEvent::Skip { task, .. } => {
-                self.running.retain(|t| t != task);
-                self.done += 1;
+                running.retain(|(t, _)| t != task);
+                true
             }
-            _ => {}
+            _ => false,
         }
     }
 
