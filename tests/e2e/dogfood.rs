@@ -71,3 +71,40 @@ fn ci_runs_the_test_command_that_the_readme_gives() {
         assert!(ci.contains(command), ".ci/run must run `{command}`");
     }
 }
+
+/// README.md's Performance section shows docs/bench.md as `cargo xtask bench` wrote it: the
+/// report without its title, its sections one level down, between the two markers.
+#[test]
+fn the_readme_shows_the_committed_benchmark_report() {
+    let readme = read(&workspace().join("README.md"));
+    let report = read(&workspace().join("docs/bench.md"));
+    let begin = "<!-- bench:begin: written by `cargo xtask bench` from docs/bench.md; do not edit by hand -->";
+    let end = "<!-- bench:end -->";
+    let start = readme.find(begin).expect("README.md lacks the bench:begin marker") + begin.len();
+    let stop = readme.find(end).expect("README.md lacks the bench:end marker");
+    let mut expected = String::new();
+    for line in report
+        .lines()
+        .skip_while(|l| l.starts_with("# ") || l.is_empty())
+    {
+        if line.starts_with('#') {
+            expected.push('#');
+        }
+        expected.push_str(line);
+        expected.push('\n');
+    }
+    assert!(
+        report.starts_with("# orch benchmarks\n\nMeasured on "),
+        "docs/bench.md must say when it was measured"
+    );
+    assert!(report.contains("\n\nMachine: "), "docs/bench.md must name the machine");
+    assert!(
+        !report.contains("(quick mode)"),
+        "docs/bench.md must come from a full run of `cargo xtask bench`, not --quick"
+    );
+    assert_eq!(
+        readme[start..stop].trim(),
+        expected.trim(),
+        "README.md's copy of docs/bench.md is stale: run `cargo xtask bench`"
+    );
+}

@@ -19,7 +19,8 @@ pub struct BenchArgs {
     /// Fewer repetitions and smaller inputs: proves the harness works (used by CI).
     #[arg(long)]
     quick: bool,
-    /// Where to write the markdown report (default: target/bench/report.md).
+    /// Where to write the markdown report (default: docs/bench.md, which README.md shows, or
+    /// target/bench/report.md with --quick).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
@@ -28,7 +29,8 @@ struct Row {
     name: String,
     orch: Duration,
     baseline_name: String,
-    baseline: Duration,
+    /// None when the baseline could not be measured (`baseline_name` says why).
+    baseline: Option<Duration>,
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -70,7 +72,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 name: format!("orch-plan {command}, {size} tasks"),
                 orch,
                 baseline_name: "git hash-object (same file)".to_owned(),
-                baseline,
+                baseline: Some(baseline),
             });
         }
     }
@@ -102,7 +104,23 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         name: "orch-plan status, 1000 tasks".to_owned(),
         orch,
         baseline_name: "git update-index --add (same file)".to_owned(),
-        baseline,
+        baseline: Some(baseline),
+    });
+    // The same edit with a peer tool, on a board of the same size.
+    let peer_repeats = if args.quick { 3 } else { 11 };
+    rows.push(match crate::bench_peer::run(1_000, peer_repeats) {
+        crate::bench_peer::Peer::Measured { what, median } => Row {
+            name: "orch-plan status, 1000 tasks".to_owned(),
+            orch,
+            baseline_name: what,
+            baseline: Some(median),
+        },
+        crate::bench_peer::Peer::Unavailable(why) => Row {
+            name: "orch-plan status, 1000 tasks".to_owned(),
+            orch,
+            baseline_name: format!("Backlog.md `backlog task edit -s`: {why}"),
+            baseline: None,
+        },
     });
 
     for row in crate::bench_worktree::run(&bins, args.quick)? {
@@ -110,7 +128,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             name: row.name,
             orch: row.orch,
             baseline_name: row.baseline_name,
-            baseline: row.baseline,
+            baseline: Some(row.baseline),
         });
     }
 
@@ -125,21 +143,31 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         ),
         orch: per_task(conductor.orch),
         baseline_name: "git rev-parse HEAD (one process start)".to_owned(),
-        baseline: per_task(conductor.baseline),
+        baseline: Some(per_task(conductor.baseline)),
     });
 
-    let report = render(&rows, repeats, args.quick);
+    let mut report = render(&rows, repeats, args.quick);
     print!("{report}");
+    report.push_str(&crate::bench_integrate::run(args.quick)?);
+    let report = crate::bench_report::document(&report, args.quick);
+    let default_out = if args.quick {
+        "target/bench/report.md"
+    } else {
+        crate::bench_report::COMMITTED
+    };
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| crate::workspace_root().join("target/bench/report.md"));
+        .unwrap_or_else(|| crate::workspace_root().join(default_out));
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&out, &report).with_context(|| format!("cannot write {}", out.display()))?;
-    crate::bench_integrate::run(args.quick, &out)?;
     eprintln!("report written to {}", out.display());
+    if args.out.is_none() && !args.quick {
+        crate::bench_report::show_in_readme(&report)?;
+        eprintln!("README.md's Performance section updated");
+    }
     Ok(())
 }
 
@@ -172,24 +200,28 @@ fn millis(d: Duration) -> String {
 }
 
 fn render(rows: &[Row], repeats: usize, quick: bool) -> String {
-    let mut out = String::from("# orch benchmarks\n\n");
-    out.push_str(&format!(
-        "Median of {repeats} runs of whole processes{}; machine: {} CPUs, {} {}.\n\n",
+    let mut out = format!(
+        "## Plans, status updates, worktrees and the conductor\n\n\
+         Median of {repeats} runs of whole processes{}.\n\n",
         if quick { " (quick mode)" } else { "" },
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-        std::env::consts::OS,
-        std::env::consts::ARCH,
-    ));
+    );
     out.push_str("| Benchmark | orch | Baseline | Baseline time | Ratio (orch / baseline) |\n|---|---:|---|---:|---:|\n");
     for row in rows {
-        let ratio = row.orch.as_secs_f64() / row.baseline.as_secs_f64().max(1e-9);
+        let (time, ratio) = match row.baseline {
+            Some(baseline) => (
+                millis(baseline),
+                format!(
+                    "{:.2}",
+                    row.orch.as_secs_f64() / baseline.as_secs_f64().max(1e-9)
+                ),
+            ),
+            None => ("—".to_owned(), "—".to_owned()),
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.2} |\n",
+            "| {} | {} | {} | {time} | {ratio} |\n",
             row.name,
             millis(row.orch),
             row.baseline_name,
-            millis(row.baseline),
-            ratio
         ));
     }
     out

@@ -25,8 +25,8 @@ const PER_DIR: usize = 100;
 /// Lines per generated file.
 const LINES: usize = 30;
 
-/// Runs the benchmark, prints its table and appends it to the report at `out`.
-pub fn run(quick: bool, out: &Path) -> anyhow::Result<()> {
+/// Runs the benchmark, prints its table and returns it as a section of the report.
+pub fn run(quick: bool) -> anyhow::Result<String> {
     let files = if quick { 2_000 } else { 20_000 };
     let repeats = if quick { 3 } else { 11 };
     let (orch_worktree, pick_publish) = build()?;
@@ -130,13 +130,7 @@ pub fn run(quick: bool, out: &Path) -> anyhow::Result<()> {
     };
     let report = render(files, repeats, quick, &times);
     print!("{report}");
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(out)
-        .with_context(|| format!("cannot append to {}", out.display()))?;
-    file.write_all(report.as_bytes())?;
-    Ok(())
+    Ok(report)
 }
 
 /// The medians.

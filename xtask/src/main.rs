@@ -3,6 +3,8 @@
 mod bench;
 mod bench_conductor;
 mod bench_integrate;
+mod bench_peer;
+mod bench_report;
 mod bench_worktree;
 mod demo;
 mod fixtures;
