@@ -138,7 +138,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let per_task = |d: Duration| d / u32::try_from(conductor.tasks).unwrap_or(1);
     rows.push(Row {
         name: format!(
-            "orch-worktree run, per task ({} no-op tasks, max-parallel 8)",
+            "orch-worktree run, per task ({} no-op tasks, max-parallel 8; a claim and a completion, each a plan update with fsync)",
             conductor.tasks
         ),
         orch: per_task(conductor.orch),

@@ -2,8 +2,12 @@
 //! exist, so that only the conductor's own work is timed (claims, status updates, journal,
 //! process starts, scheduling). The baseline is the floor of starting as many processes: the
 //! same number of `git rev-parse HEAD` runs, one after another, in the same run.
+//!
+//! Every task's claim and completion are plan updates with fsync, serialised by the plan's lock,
+//! so on a disk with slow fsync that is most of the time. The repositories live in the system's
+//! temp dir, or in `$ORCH_BENCH_DIR` when set, like the worktree benchmark's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,10 +27,12 @@ pub struct Measured {
 pub fn run(bins: &Path, tasks: usize, repeats: usize) -> anyhow::Result<Measured> {
     let mut orch = Vec::with_capacity(repeats);
     let mut baseline = Vec::with_capacity(repeats);
+    let parent = std::env::var_os("ORCH_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     for _ in 0..repeats {
         let scratch = tempfile::Builder::new()
             .prefix("orch-bench-run-")
-            .tempdir()?;
+            .tempdir_in(&parent)
+            .with_context(|| format!("cannot make a temp dir in {}", parent.display()))?;
         let repo = scratch.path().join("repo");
         std::fs::create_dir(&repo)?;
         crate::git(&repo, &["init", "-q", "-b", "main"])?;

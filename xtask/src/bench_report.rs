@@ -129,7 +129,12 @@ fn machine() -> String {
         .unwrap_or_else(|| "rustc (unknown version)".to_owned());
     let scratch = std::env::var_os("ORCH_BENCH_DIR").map_or_else(
         || format!("temp files in {}", std::env::temp_dir().display()),
-        |dir| format!("worktree repositories in {}", Path::new(&dir).display()),
+        |dir| {
+            format!(
+                "worktree and conductor repositories in {}",
+                Path::new(&dir).display()
+            )
+        },
     );
     format!(
         "{} CPUs{}{}, {kernel} {}; {git}; {rustc}; {scratch}",
