@@ -80,8 +80,13 @@ fn the_readme_shows_the_committed_benchmark_report() {
     let report = read(&workspace().join("docs/bench.md"));
     let begin = "<!-- bench:begin: written by `cargo xtask bench` from docs/bench.md; do not edit by hand -->";
     let end = "<!-- bench:end -->";
-    let start = readme.find(begin).expect("README.md lacks the bench:begin marker") + begin.len();
-    let stop = readme.find(end).expect("README.md lacks the bench:end marker");
+    let start = readme
+        .find(begin)
+        .expect("README.md lacks the bench:begin marker")
+        + begin.len();
+    let stop = readme
+        .find(end)
+        .expect("README.md lacks the bench:end marker");
     let mut expected = String::new();
     for line in report
         .lines()
@@ -97,7 +102,10 @@ fn the_readme_shows_the_committed_benchmark_report() {
         report.starts_with("# orch benchmarks\n\nMeasured on "),
         "docs/bench.md must say when it was measured"
     );
-    assert!(report.contains("\n\nMachine: "), "docs/bench.md must name the machine");
+    assert!(
+        report.contains("\n\nMachine: "),
+        "docs/bench.md must name the machine"
+    );
     assert!(
         !report.contains("(quick mode)"),
         "docs/bench.md must come from a full run of `cargo xtask bench`, not --quick"

@@ -119,6 +119,44 @@ fn a_failing_gate_exits_4_and_a_conflict_exits_3_with_main_unmoved() {
         .expect_code(3);
     assert_eq!(run.stderr_json()["error"]["kind"], json!("conflict"));
     assert_eq!(repo.git(&["rev-parse", "main"]), main);
+
+    // Both refusals are in the journal (and nowhere else), so the metrics count them.
+    let log = repo
+        .orch("orch-plan", &["log", "--json"])
+        .expect_code(0)
+        .json();
+    let events = log.as_array().expect("an array of events");
+    let gate = events
+        .iter()
+        .find(|e| e["event"] == "gate_failed")
+        .expect("a gate_failed event");
+    assert_eq!(gate["task"], json!("T1"));
+    assert_eq!(
+        gate["detail"]["gate"]["argv"],
+        json!(["test", "-f", "ok.txt"])
+    );
+    let conflict = events
+        .iter()
+        .find(|e| e["event"] == "conflict")
+        .expect("a conflict event");
+    assert_eq!(conflict["task"], json!("T2"));
+    assert_eq!(conflict["detail"]["commits"][0]["paths"], json!(["t2.txt"]));
+    let stats = repo
+        .orch("orch-plan", &["stats", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(stats["conflicts"], json!(1), "{stats}");
+    assert_eq!(stats["gates_failed"], json!(1), "{stats}");
+    // A dry run that would conflict journals nothing.
+    repo.orch(
+        "orch-worktree",
+        &["integrate", "T2", "--no-gates", "--dry-run"],
+    );
+    let again = repo
+        .orch("orch-plan", &["log", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(again, log);
 }
 
 #[test]

@@ -34,6 +34,7 @@ struct Row {
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let provenance = crate::bench_report::Provenance::capture();
     let bins = crate::build_bins(true)?;
     let orch_plan = bins.join("orch-plan");
     let repeats = if args.quick { 3 } else { 21 };
@@ -149,7 +150,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut report = render(&rows, repeats, args.quick);
     print!("{report}");
     report.push_str(&crate::bench_integrate::run(args.quick)?);
-    let report = crate::bench_report::document(&report, args.quick);
+    let report = crate::bench_report::document(&report, args.quick, &provenance);
     let default_out = if args.quick {
         "target/bench/report.md"
     } else {

@@ -16,27 +16,42 @@ pub const README_BEGIN: &str =
 /// The end marker of the report's copy in README.md.
 pub const README_END: &str = "<!-- bench:end -->";
 
+/// The commit a run measures, read when it starts (files edited during a long run do not
+/// change what was built and measured).
+pub struct Provenance {
+    commit: String,
+    dirty: bool,
+}
+
+impl Provenance {
+    /// Reads the workspace's HEAD and whether tracked files have uncommitted changes.
+    pub fn capture() -> Provenance {
+        let root = crate::workspace_root();
+        let commit = command_line(
+            Command::new("git")
+                .args(["rev-parse", "--short", "HEAD"])
+                .current_dir(&root),
+        )
+        .unwrap_or_else(|| "an unknown commit".to_owned());
+        let dirty = command_line(
+            Command::new("git")
+                .args(["status", "--porcelain", "--untracked-files=no"])
+                .current_dir(&root),
+        )
+        .is_some_and(|s| !s.is_empty());
+        Provenance { commit, dirty }
+    }
+}
+
 /// The whole document: title, when and where it was measured, and the sections in `body`.
-pub fn document(body: &str, quick: bool) -> String {
-    let root = crate::workspace_root();
-    let commit = command_line(
-        Command::new("git")
-            .args(["rev-parse", "--short", "HEAD"])
-            .current_dir(&root),
-    )
-    .unwrap_or_else(|| "an unknown commit".to_owned());
-    let dirty = command_line(
-        Command::new("git")
-            .args(["status", "--porcelain", "--untracked-files=no"])
-            .current_dir(&root),
-    )
-    .is_some_and(|s| !s.is_empty());
+pub fn document(body: &str, quick: bool, provenance: &Provenance) -> String {
+    let Provenance { commit, dirty } = provenance;
     let mut out = String::from("# orch benchmarks\n\n");
     out.push_str(&format!(
         "Measured on {} by `cargo xtask bench{}` at commit {commit}{}.\n\n",
         utc_now(),
         if quick { " --quick" } else { "" },
-        if dirty {
+        if *dirty {
             " with uncommitted changes"
         } else {
             ""

@@ -159,7 +159,23 @@ impl Integrator {
         )?;
         let alternatives = self.alternatives(tasks, &target, &options.archive)?;
         let start = base_tip(&repo, &self.settings.base)?;
-        let mut done = staged(&repo, |staging| self.run(staging, &target, options, start))?;
+        let mut done = match staged(&repo, |staging| self.run(staging, &target, options, start)) {
+            Ok(done) => done,
+            Err(e) => {
+                if !options.dry_run {
+                    // A refused integration changes nothing, but the journal keeps it, so that
+                    // `orch-plan stats` counts conflicts and failed gates.
+                    let recorder = self.recorder();
+                    recorder.record_refusal(
+                        &target,
+                        &self.settings.base,
+                        &e,
+                        orch_status::lock::now(),
+                    );
+                }
+                return Err(e);
+            }
+        };
         if done.dry_run {
             done.archived = archive(&repo, &alternatives, self.remover.as_ref(), true, "")?;
             return Ok(done);
@@ -178,16 +194,19 @@ impl Integrator {
 
     /// Records a published integration in the plan and the journal.
     pub(crate) fn record(&self, done: &mut Integration) {
-        let recorder = Recorder {
+        let (recorded, warnings) = self.recorder().record(done, orch_status::lock::now());
+        done.recorded = recorded;
+        done.warnings.extend(warnings);
+    }
+
+    fn recorder(&self) -> Recorder<'_> {
+        Recorder {
             plan: &self.settings.workspace.plan,
             state_dir: &self.settings.workspace.state_dir,
             lock_timeout: self.settings.lock_timeout,
             command: &self.settings.command,
             actor: &self.settings.actor,
-        };
-        let (recorded, warnings) = recorder.record(done, orch_status::lock::now());
-        done.recorded = recorded;
-        done.warnings.extend(warnings);
+        }
     }
 
     /// Checks the `--archive` list against the plan before anything happens.

@@ -11,6 +11,8 @@ use orch_status::edit::{self, EditError, ExecutionLog, LogColumn};
 use orch_status::journal::{Entry, Journal};
 use orch_status::{read_plan, summary};
 
+use crate::error::IntegrateError;
+use crate::integrate::Target;
 use crate::report::{Integration, Outcome};
 
 /// Where and by whom an integration is recorded.
@@ -64,6 +66,62 @@ impl Recorder<'_> {
             Err(e) => warnings.push(e.to_string()),
         }
         (recorded, warnings)
+    }
+
+    /// Journals an integration refused for a conflict (`conflict`) or a failed gate
+    /// (`gate_failed`); other errors are not journaled. Nothing else is written: a refused
+    /// integration leaves the plan as it was. A journal that cannot be written is not an error
+    /// of the integration (the refusal is reported on stderr and by the exit code anyway).
+    pub fn record_refusal(
+        &self,
+        target: &Target,
+        base: &str,
+        error: &IntegrateError,
+        time: Timestamp,
+    ) {
+        let (event, note, detail) = match error {
+            IntegrateError::Conflict { commits, .. } => {
+                let paths: Vec<&str> = commits
+                    .iter()
+                    .flat_map(|c| c.conflicts.iter().map(|p| p.path.as_str()))
+                    .collect();
+                (
+                    "conflict",
+                    format!("conflicts with {base} in {}", paths.join(", ")),
+                    serde_json::json!({
+                        "branch": target.branch,
+                        "base": base,
+                        "commits": commits.iter().map(|c| serde_json::json!({
+                            "original": c.original,
+                            "subject": c.subject,
+                            "paths": c.conflicts.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
+                    }),
+                )
+            }
+            IntegrateError::Gate { gate, .. } => (
+                "gate_failed",
+                format!("gate `{}` failed", gate.command()),
+                serde_json::json!({
+                    "branch": target.branch,
+                    "base": base,
+                    "gate": gate,
+                }),
+            ),
+            _ => return,
+        };
+        let entry = Entry {
+            time: time.rfc3339(),
+            event: event.to_owned(),
+            actor: self.actor.to_owned(),
+            task: target.task.as_ref().map(ToString::to_string),
+            old: None,
+            new: None,
+            note: Some(note),
+            command: Some(self.command.to_owned()),
+            detail,
+        };
+        let _ = Journal::new(self.state_dir).append(&entry);
     }
 
     fn record_plan(&self, done: &Integration, time: Timestamp) -> Result<Option<String>, String> {

@@ -42,7 +42,8 @@
 //!   conductor's `run_retry` events (it retries an agent without leaving In Progress).
 //! - **quarantines**: `quarantine` events, plus status changes to Failed whose note contains
 //!   "quarantine" (how `orch-worktree queue` quarantines a task).
-//! - **conflicts**: `conflict` and `quarantine` events, `integrate` events whose
+//! - **conflicts**: `conflict` events (`orch-worktree integrate` refused a conflicting branch)
+//!   and `quarantine` events, `integrate` events whose
 //!   `detail.conflict` is set (true, a non-empty list or object or string, a non-zero number),
 //!   plus status changes to Failed whose note contains both "quarantine" and "conflict" (how
 //!   the integration queue records a conflicting branch today).
@@ -51,7 +52,8 @@
 //!   conflict and not a dry run). Each completion is counted once.
 //! - **quality gates**: a successful `integrate` event whose `detail.gates.results` is a
 //!   non-empty list passed its gates when every result has `passed: true` (else it failed
-//!   them); a quarantine whose note contains "gate" failed them. **gate pass rate** =
+//!   them); a `gate_failed` event (a refused `orch-worktree integrate`) and a quarantine whose
+//!   note contains "gate" failed them. **gate pass rate** =
 //!   passed / (passed + failed).
 //! - **time per status**: the mean and p95 of the closed intervals of each status, over all
 //!   tasks. **time per task**: the mean and p95 of the busy time of the completed tasks.
@@ -340,6 +342,7 @@ fn other_event(track: Option<&mut Track>, totals: &mut Totals, entry: &Entry, ti
             }
         }
         "conflict" => totals.conflicts += 1,
+        "gate_failed" => totals.gates_failed += 1,
         "quarantine" => {
             totals.conflicts += 1;
             totals.quarantines += 1;
