@@ -243,6 +243,7 @@ fn conflict_message(target: &str, base: &str, commits: &[CommitReport]) -> Strin
 
 fn gate_message(target: &str, base: &str, gate: &GateResult) -> String {
     let status = match gate.exit_code {
+        _ if gate.timed_out => "timed out".to_owned(),
         Some(code) => format!("exited with {code}"),
         None if gate.error.is_some() => "could not start".to_owned(),
         None => "was killed by a signal".to_owned(),

@@ -9,12 +9,15 @@
 
 use std::fs::{self, File};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use git2::build::CheckoutBuilder;
 use git2::{Oid, Repository, WorktreeAddOptions};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use orch_status::lock::{self, FileLock, LockError};
 
 use crate::error::IntegrateError;
@@ -33,6 +36,8 @@ pub struct GateRun<'a> {
     pub state_dir: &'a Path,
     /// The gate commands, in order.
     pub gates: &'a [Vec<String>],
+    /// How long one gate may run; `None` for no limit.
+    pub timeout: Option<Duration>,
     /// The label of the log file: `logs/integrate-<label>.log`.
     pub label: &'a str,
     /// The base branch, passed to gates as `ORCH_INTEGRATE_BASE`.
@@ -88,6 +93,7 @@ fn run_one(
         log: log_path.to_owned(),
         tail: String::new(),
         error: None,
+        timed_out: false,
     };
     writeln!(
         log,
@@ -126,11 +132,25 @@ fn run_one(
     ] {
         command.env_remove(name);
     }
+    // With a time limit, the gate gets its own process group, so that a timeout kills
+    // everything it started. Without one it stays in orch's group, where Ctrl-C reaches it.
+    if run.timeout.is_some() {
+        command.process_group(0);
+    }
     let start = Instant::now();
-    match command.status() {
-        Ok(status) => {
+    match command.spawn().and_then(|child| wait(child, run.timeout)) {
+        Ok(Waited::Exited(status)) => {
             result.exit_code = status.code();
             result.passed = status.success();
+        }
+        Ok(Waited::TimedOut(status)) => {
+            result.exit_code = status.code();
+            result.timed_out = true;
+            let limit = run.timeout.unwrap_or_default();
+            result.error = Some(format!(
+                "timed out after {limit:?} and was killed; make the gate faster or raise [integrate] gate_timeout in orch.toml"
+            ));
+            let _ = writeln!(log, "# {}", result.error.as_deref().unwrap_or_default());
         }
         Err(e) => {
             result.error = Some(format!(
@@ -151,6 +171,58 @@ fn run_one(
         result.tail = tail(log_path, start_offset);
     }
     Ok(result)
+}
+
+/// How a gate's process ended.
+enum Waited {
+    Exited(ExitStatus),
+    TimedOut(ExitStatus),
+}
+
+/// How long a gate's process group gets between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// Waits for `child`; past `timeout`, sends its process group SIGTERM, then SIGKILL after a
+/// grace period. Polls with a growing interval (1 ms up to 50 ms), so a quick gate costs no
+/// more than a millisecond of waiting.
+fn wait(mut child: Child, timeout: Option<Duration>) -> std::io::Result<Waited> {
+    let Some(timeout) = timeout else {
+        return child.wait().map(Waited::Exited);
+    };
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Waited::Exited(status));
+        }
+        if start.elapsed() >= timeout {
+            break;
+        }
+        std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+    let group = i32::try_from(child.id()).ok().map(Pid::from_raw);
+    if let Some(group) = group {
+        let _ = killpg(group, Signal::SIGTERM);
+    }
+    let grace = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            // The leader is gone; whatever it left in its group goes too.
+            if let Some(group) = group {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+            return Ok(Waited::TimedOut(status));
+        }
+        if grace.elapsed() >= KILL_GRACE {
+            if let Some(group) = group {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+            let _ = child.kill();
+            return child.wait().map(Waited::TimedOut);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The last lines a gate wrote, from `from` on.
@@ -255,6 +327,10 @@ fn ensure_worktree(
         .map_err(IntegrateError::git(
             "create a branch for a new gate worktree",
         ))?;
+    // libgit2 fails with "directory exists" when another integration creates git's
+    // `worktrees` directory between its check and its mkdir; make sure it is there first.
+    let admin = repo.commondir().join("worktrees");
+    fs::create_dir_all(&admin).map_err(IntegrateError::io("create", &admin))?;
     let mut options = WorktreeAddOptions::new();
     options.reference(Some(branch.get()));
     let added = repo.worktree(name, path, Some(&options));

@@ -388,6 +388,7 @@ impl Integrator {
                     &GateRun {
                         state_dir: &settings.workspace.state_dir,
                         gates: &settings.gates,
+                        timeout: settings.gate_timeout,
                         label: &label,
                         base,
                         command: &settings.command,

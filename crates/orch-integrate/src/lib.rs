@@ -98,6 +98,9 @@ pub struct Settings {
     pub branch_prefix: String,
     /// The gate commands (`[integrate] gates`), argv lists.
     pub gates: Vec<Vec<String>>,
+    /// How long one gate may run before its process group is killed and it counts as failed
+    /// (`[integrate] gate_timeout`); `None` for no limit.
+    pub gate_timeout: Option<Duration>,
     /// How long to wait for the plan's lock and the integration lock.
     pub lock_timeout: Duration,
     /// The command line, for lock files and the journal.

@@ -209,8 +209,11 @@ fn quarantine_note(error: &IntegrateError) -> String {
         IntegrateError::Gate { gate, .. } => format!(
             "quarantined by integrate: gate `{}` failed ({}); log: {}",
             gate.command().replace('`', "'"),
-            gate.exit_code
-                .map_or_else(|| "did not finish".to_owned(), |c| format!("exit {c}")),
+            match gate.exit_code {
+                _ if gate.timed_out => "timed out".to_owned(),
+                Some(c) => format!("exit {c}"),
+                None => "did not finish".to_owned(),
+            },
             gate.log.display()
         ),
         other => other

@@ -163,7 +163,13 @@ fn gates(out: &mut String, gates: &Gates, dry_run: bool) {
                 out,
                 "gate {} {} ({:.1} s)",
                 gate.command(),
-                if gate.passed { "passed" } else { "failed" },
+                if gate.passed {
+                    "passed"
+                } else if gate.timed_out {
+                    "timed out"
+                } else {
+                    "failed"
+                },
                 gate.duration_ms as f64 / 1000.0
             );
         }

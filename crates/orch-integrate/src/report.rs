@@ -144,9 +144,12 @@ pub struct GateResult {
     /// The last lines of its output, when it failed.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub tail: String,
-    /// Why it could not be started, if it could not.
+    /// Why it could not be started, or that it ran out of time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whether it was killed for running longer than `[integrate] gate_timeout`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub timed_out: bool,
 }
 
 impl GateResult {

@@ -115,6 +115,19 @@ pub struct Integrate {
     /// The gate commands (argv lists) run on the candidate before the base branch moves.
     #[serde(default)]
     pub gates: Vec<Spanned<Vec<String>>>,
+    /// How long one gate may run before it is killed and counted as failed (`"30m"`);
+    /// no limit when absent.
+    pub gate_timeout: Option<Spanned<String>>,
+}
+
+impl Integrate {
+    /// The gate timeout, when one is set and reads as a duration (the spec check reports one
+    /// that does not).
+    pub fn gate_timeout(&self) -> Option<std::time::Duration> {
+        self.gate_timeout
+            .as_ref()
+            .and_then(|t| orch_core::parse_duration(t.get_ref().trim()).ok())
+    }
 }
 
 /// The `[worktree]` table.

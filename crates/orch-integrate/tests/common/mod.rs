@@ -24,6 +24,7 @@ pub fn committer() -> Identity {
 pub fn settings(repo: &Repo, gates: &[&[&str]]) -> Settings {
     let workspace = orch_status::locate(repo.root(), None).expect("locate");
     Settings {
+        gate_timeout: None,
         repo: repo.root().to_owned(),
         workspace,
         base: "main".to_owned(),

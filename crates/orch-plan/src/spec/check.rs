@@ -42,6 +42,19 @@ pub(super) fn fields(spec: &Spec) -> Vec<Diagnostic> {
     for gate in &spec.integrate.gates {
         out.argv("integrate.gates", gate);
     }
+    if let Some(timeout) = &spec.integrate.gate_timeout {
+        match orch_core::parse_duration(timeout.get_ref().trim()) {
+            Ok(d) if d.is_zero() => out.push(
+                timeout,
+                "integrate.gate_timeout is zero; give a duration such as \"30m\", or remove it for no limit".to_owned(),
+            ),
+            Ok(_) => {}
+            Err(why) => out.push(
+                timeout,
+                format!("integrate.gate_timeout: {why}"),
+            ),
+        }
+    }
     if let Some(hook) = &spec.hooks.on_event {
         out.argv("hooks.on_event", hook);
     }

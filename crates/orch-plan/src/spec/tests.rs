@@ -274,3 +274,32 @@ fn base_from_is_base_or_dependencies() {
     assert_eq!((line, column), (11, 13));
     assert!(message.contains("\"base\" (start from"), "{message}");
 }
+
+#[test]
+fn gate_timeout_is_a_positive_duration() {
+    let text = format!(
+        "{HEADER}{}\n[integrate]\ngate_timeout = \"1.5m\"\n",
+        task("T1", "")
+    );
+    let spec = parse(&text).expect("valid");
+    assert_eq!(
+        spec.integrate.gate_timeout(),
+        Some(std::time::Duration::from_secs(90))
+    );
+    let spec = parse(&format!("{HEADER}{}", task("T1", ""))).expect("valid");
+    assert_eq!(spec.integrate.gate_timeout(), None);
+    let (line, column, message) = only_error(&format!(
+        "{HEADER}{}\n[integrate]\ngate_timeout = \"soon\"\n",
+        task("T1", "")
+    ));
+    assert_eq!((line, column), (11, 16));
+    assert!(
+        message.starts_with("integrate.gate_timeout: cannot read duration \"soon\""),
+        "{message}"
+    );
+    let (_, _, message) = only_error(&format!(
+        "{HEADER}{}\n[integrate]\ngate_timeout = \"0s\"\n",
+        task("T1", "")
+    ));
+    assert!(message.contains("is zero"), "{message}");
+}

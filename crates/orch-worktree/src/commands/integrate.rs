@@ -28,6 +28,10 @@ pub struct IntegrateArgs {
     /// Pick merge commits as their change against this parent (1 is the branch's own line).
     #[arg(long, value_name = "N")]
     mainline: Option<u32>,
+    /// Kill a gate that runs longer than this and count it as failed (overrides
+    /// `[integrate] gate_timeout`).
+    #[arg(long, value_name = "DUR", value_parser = orch_core::parse_duration)]
+    gate_timeout: Option<std::time::Duration>,
 }
 
 /// Integrates the task or branch and prints the report.
@@ -44,7 +48,11 @@ pub fn cmd_integrate(ctx: &Context, args: &IntegrateArgs) -> Result<(), CliError
         archive,
         mainline: args.mainline,
     };
-    let done = Integrator::new(settings(ctx)?)
+    let mut settings = settings(ctx)?;
+    if args.gate_timeout.is_some() {
+        settings.gate_timeout = args.gate_timeout;
+    }
+    let done = Integrator::new(settings)
         .integrate(&args.target, &options)
         .map_err(cli_error)?;
     if ctx.json {
@@ -85,6 +93,7 @@ pub(super) fn settings(ctx: &Context) -> Result<Settings, CliError> {
                 .map(|g| g.get_ref().clone())
                 .collect()
         }),
+        gate_timeout: spec.as_ref().and_then(|s| s.integrate.gate_timeout()),
         workspace,
         lock_timeout: ctx.lock_timeout,
         command: ctx.command_line.clone(),

@@ -14,11 +14,18 @@ pub struct QueueArgs {
     /// Skip the `[integrate] gates` of orch.toml.
     #[arg(long)]
     no_gates: bool,
+    /// Kill a gate that runs longer than this and count it as failed (overrides
+    /// `[integrate] gate_timeout`).
+    #[arg(long, value_name = "DUR", value_parser = orch_core::parse_duration)]
+    gate_timeout: Option<std::time::Duration>,
 }
 
 /// Runs the queue; exits 0 when every task went in, 4 if a gate failed, else 3.
 pub fn cmd_queue(ctx: &Context, args: &QueueArgs) -> Result<(), CliError> {
-    let settings = super::integrate::settings(ctx)?;
+    let mut settings = super::integrate::settings(ctx)?;
+    if args.gate_timeout.is_some() {
+        settings.gate_timeout = args.gate_timeout;
+    }
     let options = QueueOptions {
         dry_run: args.dry_run,
         no_gates: args.no_gates,
