@@ -8,6 +8,7 @@ mod bench_report;
 mod bench_worktree;
 mod demo;
 mod fixtures;
+mod fuzz;
 mod integrate;
 mod man;
 
@@ -34,6 +35,8 @@ enum Task {
     DemoAgent(demo::DemoAgentArgs),
     /// Measure orch against the git CLI in the same run and print a table of medians and ratios.
     Bench(bench::BenchArgs),
+    /// Run the fuzz targets of fuzz/ (installs cargo-fuzz if needed).
+    Fuzz(fuzz::FuzzArgs),
     /// Cherry-pick a task's branch onto the base behind the gates (as `orch-worktree integrate`).
     Integrate(integrate::IntegrateArgs),
     /// Write man pages for the orch binaries into target/man.
@@ -48,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         Task::Bench(args) => bench::run(&args),
         Task::Demo(args) => demo::run(&args),
         Task::DemoAgent(args) => demo::agent(&args),
+        Task::Fuzz(args) => fuzz::run(&args),
         Task::Integrate(args) => integrate::run(&args),
         Task::Man(args) => man::run_man(&args),
         Task::Completions(args) => man::run_completions(&args),
