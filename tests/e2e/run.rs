@@ -530,3 +530,60 @@ fn profiles_by_role_and_event_hooks_come_from_the_spec() {
         );
     }
 }
+
+/// On a terminal, a live line shows the run's clock, the tasks done out of the total and each
+/// running task with its own clock, under the plain event lines.
+#[test]
+fn on_a_terminal_a_live_line_shows_progress_and_running_tasks() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+
+    let repo = repo_with(&[("T1", "Builder", "Not Started", "-")]);
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let slave = std::fs::File::from(pty.slave);
+    let mut command = orch_e2e::command_in(
+        &bin("orch-worktree"),
+        &["run", "T1", "--", "sleep", "1"],
+        repo.root(),
+        &[("TERM", "xterm")],
+    );
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().expect("dup the terminal")))
+        .stderr(Stdio::from(slave));
+    let mut child = command.spawn().expect("start orch-worktree run");
+    // The command keeps its copies of the terminal until dropped; reading the other end ends
+    // (with EIO) only once no process holds it.
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    let mut output = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        output.extend_from_slice(&buffer[..n]);
+    }
+    let status = child.wait().expect("wait");
+    let text = String::from_utf8_lossy(&output);
+    assert!(status.success(), "{text}");
+    // One frame of the live line: "⠁ [00:00:00] 0/1 done; running: T1 0s".
+    let frame = text
+        .split(['\r', '\n'])
+        .find(|l| l.contains("0/1 done; running: T1 "))
+        .unwrap_or_else(|| panic!("no live line in {text:?}"));
+    assert!(frame.contains("[00:00:0"), "{frame:?}");
+    let clock = frame
+        .rsplit("running: T1 ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_default();
+    let seconds = clock.strip_suffix('s').unwrap_or_default();
+    assert!(
+        !seconds.is_empty() && seconds.chars().all(|c| c.is_ascii_digit()),
+        "{frame:?}"
+    );
+    // The event lines print above it, and the line is cleared at the end.
+    assert!(text.contains("T1"), "{text}");
+    assert!(text.contains("Completed"), "{text}");
+}
