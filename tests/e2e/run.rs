@@ -365,6 +365,24 @@ fn a_timeout_kills_the_process_group_and_fails_the_task() {
 }
 
 #[test]
+fn a_timed_out_attempt_is_retried() {
+    let repo = repo_with(&[("T1", "Builder", "Not Started", "-")]);
+    // The first attempt hangs past the timeout; the second finds its mark and commits.
+    let mark = marks(&repo).join("tried");
+    let script = format!(
+        "if [ -e '{mark}' ]; then echo done > t1.txt && git add t1.txt && git commit -qm 'T1 work'; else touch '{mark}'; sleep 30; fi",
+        mark = mark.display()
+    );
+    let outcome = run(&repo, &["--timeout", "1s", "--retries", "1"], &script).expect_code(0);
+    assert!(outcome.stdout.contains("timeout"), "{}", outcome.stdout);
+    assert_eq!(status_of(&repo, "T1"), "Completed");
+    let events = journal(&repo);
+    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert!(names.contains(&"run_timeout"), "{names:?}");
+    assert!(names.contains(&"run_retry"), "{names:?}");
+}
+
+#[test]
 fn a_status_set_by_the_agent_wins() {
     let repo = repo_with(&[("T1", "Builder", "Not Started", "-")]);
     let orch_plan = bin("orch-plan");

@@ -25,11 +25,12 @@ pub struct RunArgs {
     /// named like each task's agent, ignoring case).
     #[arg(long, value_name = "PROFILE", conflicts_with = "command")]
     agent: Option<String>,
-    /// Kill an attempt's whole process group after this long (e.g. 30s, 10m) and mark the task
-    /// Failed.
+    /// Kill an attempt's whole process group after this long (e.g. 30s, 10m); the attempt
+    /// failed (retried with --retries, else the task is marked Failed).
     #[arg(long, value_name = "DUR", value_parser = orch_core::parse_duration)]
     timeout: Option<std::time::Duration>,
-    /// How many times a failing agent is run again before its task is marked Failed.
+    /// How many times a failing or timed-out agent is run again before its task is marked
+    /// Failed.
     #[arg(long, value_name = "N", default_value_t = 0)]
     retries: u32,
     /// The agent command, run as argv (no shell) in the task's worktree; `{prompt}`,

@@ -441,17 +441,10 @@ impl Conductor<'_> {
                 Status::NotStarted,
                 Some("the run was interrupted; the agent was stopped".to_owned()),
             ),
-            Ending::TimedOut => (
-                Status::Failed,
-                Some(format!(
-                    "timed out after {}; the agent's process group was killed; its log is {}",
-                    self.options
-                        .timeout
-                        .map_or_else(String::new, |t| format!("{}s", t.as_secs_f64())),
-                    run.launch.log.display()
-                )),
-            ),
-            Ending::Exited(_) | Ending::NotStarted(_) if attempt <= self.options.retries => {
+            // A timed-out attempt is a failed one: retried like any other.
+            Ending::Exited(_) | Ending::NotStarted(_) | Ending::TimedOut
+                if attempt <= self.options.retries =>
+            {
                 run.launch.attempt += 1;
                 emit(RunEvent::Retry {
                     task,
@@ -459,6 +452,16 @@ impl Conductor<'_> {
                 });
                 return None;
             }
+            Ending::TimedOut => (
+                Status::Failed,
+                Some(format!(
+                    "timed out after {} on attempt {attempt}; the agent's process group was killed; its log is {}",
+                    self.options
+                        .timeout
+                        .map_or_else(String::new, |t| format!("{}s", t.as_secs_f64())),
+                    run.launch.log.display()
+                )),
+            ),
             Ending::Exited(code) => {
                 let how = code.map_or_else(
                     || "was killed by a signal".to_owned(),
