@@ -107,7 +107,79 @@ fn export_html_is_standalone_escaped_and_complete() {
         .expect_code(0);
     assert!(run.stdout.contains("plan.html"), "{}", run.stdout);
     assert!(repo.read("plan.html").starts_with("<!DOCTYPE html>"));
+    // A page meant for sharing gets the mode a redirect would give it (the tests' umask is 022).
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(repo.root().join("plan.html"))
+            .expect("plan.html")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o044, 0o044, "{mode:o}");
+    }
     repo.orch("orch-plan", &["export"]).expect_code(2);
+}
+
+#[test]
+fn export_never_writes_over_orchs_own_files() {
+    let repo = Repo::new();
+    repo.write("MULTI_AGENT_PLAN.md", AUTH_PLAN);
+    repo.orch("orch-plan", &["claim", "T1", "--agent", "a"])
+        .expect_code(0);
+    let plan = repo.read("MULTI_AGENT_PLAN.md");
+    let journal = std::fs::read(repo.root().join(".git/orch/journal.jsonl")).expect("journal");
+    for output in [
+        "MULTI_AGENT_PLAN.md",
+        "./MULTI_AGENT_PLAN.md",
+        "INTER_AGENT_MESSAGES.md",
+        "orch.toml",
+        ".git/orch/journal.jsonl",
+    ] {
+        let run = repo
+            .orch("orch-plan", &["export", "--html", "-o", output])
+            .expect_code(1);
+        assert!(
+            run.stderr.contains("another file"),
+            "{output}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(repo.read("MULTI_AGENT_PLAN.md"), plan);
+    assert_eq!(
+        std::fs::read(repo.root().join(".git/orch/journal.jsonl")).expect("journal"),
+        journal
+    );
+    assert!(!repo.root().join("INTER_AGENT_MESSAGES.md").exists());
+    assert!(!repo.root().join("orch.toml").exists());
+}
+
+#[test]
+fn text_from_the_plan_cannot_drive_the_terminal() {
+    let repo = Repo::new();
+    // A hand edit puts an escape sequence, a title change, a bell and a bidi override in a cell.
+    let hostile = "evil \u{1b}[31mRED\u{1b}[0m \u{1b}]0;pwned\u{7} \u{202e}txt.exe";
+    repo.write(
+        "MULTI_AGENT_PLAN.md",
+        AUTH_PLAN.replacen("Design auth architecture & API contracts", hostile, 1),
+    );
+    for args in [&["show"][..], &["watch", "--once"], &["ready"], &["graph"]] {
+        let run = repo.orch("orch-plan", args).expect_code(0);
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(
+                !run.stdout.contains(bad) && !run.stderr.contains(bad),
+                "{args:?} printed {bad:?}: {}",
+                run.stdout
+            );
+        }
+        if args[0] == "show" {
+            assert!(run.stdout.contains("evil \\u001b[31mRED"), "{}", run.stdout);
+        }
+    }
+    // JSON keeps the exact value.
+    let shown = repo
+        .orch("orch-plan", &["show", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(shown["tasks"][0]["description"], hostile);
 }
 
 #[test]

@@ -15,6 +15,12 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*), true) };
 }
 
+/// Prints a line to stderr like `eprintln!`, through [`write_stderr`].
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::cli::write_stderr(format_args!($($arg)*)) };
+}
+
 pub mod context;
 pub mod error;
 pub mod table;
@@ -55,14 +61,16 @@ pub fn command_line(args: &[std::ffi::OsString]) -> String {
     }
 }
 
-/// Writes formatted text to stdout for the binaries' `out!`/`outln!` macros. A closed pipe
-/// (`orch-plan show | head`) ends the program with exit 0 instead of a panic: the reader has
-/// all it wanted, and every command makes its changes before it prints.
+/// Writes formatted text to stdout for the binaries' `out!`/`outln!` macros, made safe for a
+/// terminal by [`terminal_safe`]. A closed pipe (`orch-plan show | head`) ends the program with
+/// exit 0 instead of a panic: the reader has all it wanted, and every command makes its
+/// changes before it prints.
 pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) {
     use std::io::Write as _;
+    let text = args.to_string();
     let mut stdout = std::io::stdout().lock();
     let written = stdout
-        .write_fmt(args)
+        .write_all(terminal_safe(&text).as_bytes())
         .and_then(|()| {
             if newline {
                 stdout.write_all(b"\n")
@@ -78,6 +86,48 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) {
         eprintln!("error: cannot write to standard output: {error}");
         std::process::exit(1);
     }
+}
+
+/// Writes a line to stderr for the `errln!` macro, made safe for a terminal by
+/// [`terminal_safe`].
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let text = args.to_string();
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_all(terminal_safe(&text).as_bytes())
+        .and_then(|()| stderr.write_all(b"\n"));
+}
+
+/// `text` with every character that could drive a terminal or reorder what it shows written
+/// as a `\uXXXX` escape: C0 and C1 controls (escape sequences, bells, a lone carriage return
+/// that would overwrite the line) and the bidirectional controls. Newlines, tabs and CRLF line
+/// endings stay. Plans and messages are written by agents and people, so what orch prints from
+/// them must not be able to retitle, recolour or rewrite the reader's terminal. Inside JSON
+/// strings the escape means the same character, so JSON output keeps its values.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            || orch_status::is_forbidden(c) && !c.is_control()
+    };
+    if !text.chars().any(|c| unsafe_char(c) || c == '\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let keep = if c == '\r' {
+            chars.peek() == Some(&'\n')
+        } else {
+            !unsafe_char(c)
+        };
+        if keep {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The shell completion script of a binary's command line.
@@ -128,7 +178,7 @@ pub fn main<C: clap::Parser>(
     use std::process::ExitCode;
     let report = |error: &CliError, json: bool| {
         let (text, code) = error.render(json);
-        eprintln!("{text}");
+        write_stderr(format_args!("{text}"));
         code
     };
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

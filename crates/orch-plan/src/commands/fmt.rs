@@ -58,7 +58,7 @@ pub fn cmd_fmt(ctx: &Context, args: &FmtArgs) -> Result<(), CliError> {
     let (formatted, changed) = committed.outcome_and_release();
     let changed = &changed;
     for (line, reason) in &formatted.skipped {
-        eprintln!(
+        orch_plan::errln!(
             "note: {}:{line}: table left as it is: {reason}",
             plan.display()
         );

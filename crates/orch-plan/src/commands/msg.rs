@@ -153,7 +153,7 @@ fn send(ctx: &Context, args: &SendArgs) -> Result<(), CliError> {
         }
     };
     if sent.broke_lock {
-        eprintln!(
+        orch_plan::errln!(
             "note: broke a stale lock of {}",
             workspace.messages.display()
         );
@@ -165,7 +165,7 @@ fn send(ctx: &Context, args: &SendArgs) -> Result<(), CliError> {
         outln!("{id}");
     }
     if !sent.assigned.is_empty() {
-        eprintln!(
+        orch_plan::errln!(
             "note: gave ids to hand-written messages: {}",
             ids(&sent.assigned).join(", ")
         );
@@ -196,7 +196,7 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
         };
     };
     for diagnostic in &log.diagnostics {
-        eprintln!("warning: {diagnostic}");
+        orch_plan::errln!("warning: {diagnostic}");
     }
     let same = |filter: &Option<String>, value: &str| {
         filter
@@ -314,7 +314,7 @@ fn journal<T>(
     let journal = ctx.journal(workspace);
     let io = |e: orch_status::journal::JournalError| CliError::new(ErrorKind::Io, e.to_string());
     if let Some(holder) = &committed.broken_lock {
-        eprintln!("note: broke the stale lock of {holder}");
+        orch_plan::errln!("note: broke the stale lock of {holder}");
         journal
             .lock_broken(
                 &entry.time,

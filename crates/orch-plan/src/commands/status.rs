@@ -74,7 +74,7 @@ pub fn report(ctx: &Context, change: &StatusChange) -> Result<(), CliError> {
         outln!("{}: already {}, nothing to change", change.task, change.new);
     }
     if let Some(holder) = &change.broken_lock {
-        eprintln!("note: broke the stale lock of {holder}");
+        orch_plan::errln!("note: broke the stale lock of {holder}");
     }
     Ok(())
 }

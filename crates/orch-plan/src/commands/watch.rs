@@ -84,7 +84,7 @@ pub fn cmd_watch(ctx: &Context, args: &WatchArgs) -> Result<(), CliError> {
 /// Prints the plain dashboard; false when standard output is closed.
 fn print_plain(state: &DashboardState) -> bool {
     let mut out = std::io::stdout().lock();
-    out.write_all(state.plain().as_bytes())
+    out.write_all(orch_plan::cli::terminal_safe(&state.plain()).as_bytes())
         .and_then(|()| out.flush())
         .is_ok()
 }
@@ -113,7 +113,7 @@ fn plain_loop(
         sources.reload(state);
         watch.catch_up(sources);
         if let Some(error) = &state.error {
-            eprintln!("error: {error}");
+            orch_plan::errln!("error: {error}");
         }
         let mut out = std::io::stdout().lock();
         if out.write_all(b"\n").is_err() {
@@ -253,7 +253,15 @@ impl Sources {
                 journal: &journal,
                 now: now(),
             }),
-            Err(error) => state.set_error(Some(error.to_string())),
+            // The whole report, with the file, line and column of each problem.
+            Err(error) => {
+                let (text, _) = error.render(false);
+                let lines: Vec<&str> = text
+                    .lines()
+                    .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+                    .collect();
+                state.set_error(Some(lines.join("; ")));
+            }
         }
     }
 

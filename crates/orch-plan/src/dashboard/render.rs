@@ -88,7 +88,8 @@ impl DashboardState {
             };
             spans.push(Span::styled(format!("  error: {error}"), style));
         }
-        let time = format!("{} ", self.now.rfc3339());
+        // A space before the clock keeps a long error (cut at the edge) apart from it.
+        let time = format!("  {} ", self.now.rfc3339());
         let [left, right] = Layout::horizontal([
             Constraint::Min(0),
             Constraint::Length(u16::try_from(time.len()).unwrap_or(0)),

@@ -38,7 +38,7 @@ pub fn cmd_prune(ctx: &Context, _args: &PruneArgs) -> Result<(), CliError> {
         }
     }
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        orch_plan::errln!("warning: {warning}");
     }
     Ok(())
 }

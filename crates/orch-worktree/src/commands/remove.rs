@@ -51,7 +51,7 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> Result<(), CliError> {
         }
     }
     for warning in removed.iter().flat_map(|r| &r.warnings) {
-        eprintln!("warning: {warning}");
+        orch_plan::errln!("warning: {warning}");
     }
     if failed.is_empty() {
         Ok(())

@@ -86,7 +86,7 @@ pub fn cmd_spawn(ctx: &Context, args: &SpawnArgs) -> Result<(), CliError> {
         print_human(&spawned);
     }
     for warning in spawned.iter().flat_map(|s| &s.warnings) {
-        eprintln!("warning: {warning}");
+        orch_plan::errln!("warning: {warning}");
     }
     if !failed.is_empty() {
         return Err(super::failures(&failed, "spawn"));
