@@ -199,3 +199,68 @@ fn completions_name_the_binary() {
     repo.orch("orch-plan", &["completions", "tcsh"])
         .expect_code(2);
 }
+
+/// The bash script completes past the subcommand for both binaries (their names have a hyphen,
+/// which clap_complete's bash script gets wrong by itself).
+#[test]
+fn bash_completes_subcommand_options_and_values() {
+    let repo = Repo::new();
+    let cases: [(&str, &[&str], &str, &str, &[&str]); 3] = [
+        (
+            "orch-plan",
+            &["graph", "--format", ""],
+            "",
+            "--format",
+            &["ascii", "mermaid", "dot"],
+        ),
+        (
+            "orch-plan",
+            &["stats", "--"],
+            "--",
+            "stats",
+            &["--write", "--json"],
+        ),
+        (
+            "orch-worktree",
+            &["integrate", "--"],
+            "--",
+            "integrate",
+            &["--dry-run", "--gate-timeout"],
+        ),
+    ];
+    for (binary, words, current, previous, expected) in cases {
+        let script = repo
+            .orch(binary, &["completions", "bash"])
+            .expect_code(0)
+            .stdout;
+        let path = repo.parent().join(format!("{binary}.bash"));
+        std::fs::write(&path, script).expect("write the script");
+        let function = format!("_{}", binary.replace('-', "__"));
+        let mut all = vec![binary];
+        all.extend_from_slice(words);
+        let words = all
+            .iter()
+            .map(|w| format!("'{w}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let program = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD={}; {function} {binary} '{current}' '{previous}'; echo \"${{COMPREPLY[*]}}\"",
+            path.display(),
+            all.len() - 1
+        );
+        let run = orch_e2e::run_in(
+            std::path::Path::new("bash"),
+            &["--norc", "--noprofile", "-c", &program],
+            repo.root(),
+            &[],
+        );
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        for word in expected {
+            assert!(
+                run.stdout.split_whitespace().any(|w| w == *word),
+                "{binary} {all:?}: {word} not offered in {:?}",
+                run.stdout
+            );
+        }
+    }
+}

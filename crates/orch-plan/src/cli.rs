@@ -134,8 +134,17 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn completions(mut command: clap::Command, shell: clap_complete::Shell) -> String {
     let name = command.get_name().to_owned();
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, name, &mut script);
-    String::from_utf8_lossy(&script).into_owned()
+    clap_complete::generate(shell, &mut command, name.clone(), &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash && name.contains('-') {
+        // clap_complete's bash script names the states of a hyphenated binary one way in its
+        // dispatch loop and another way in its case arms, so nothing past the subcommand ever
+        // completes (clap-rs/clap#6421). Spell the arms the way the loop does.
+        let arms = name.replace('-', "__subcmd__");
+        let state = name.replace('-', "__");
+        return script.replace(&format!("{arms}__subcmd__"), &format!("{state}__subcmd__"));
+    }
+    script
 }
 
 /// Writes the man pages of a binary and of each of its subcommands into `dir`.
