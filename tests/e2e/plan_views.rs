@@ -200,12 +200,16 @@ fn completions_name_the_binary() {
         .expect_code(2);
 }
 
+/// A completion case: binary, words after it, the word being completed, the word before it,
+/// and words that must be offered.
+type CompletionCase<'a> = (&'a str, &'a [&'a str], &'a str, &'a str, &'a [&'a str]);
+
 /// The bash script completes past the subcommand for both binaries (their names have a hyphen,
 /// which clap_complete's bash script gets wrong by itself).
 #[test]
 fn bash_completes_subcommand_options_and_values() {
     let repo = Repo::new();
-    let cases: [(&str, &[&str], &str, &str, &[&str]); 3] = [
+    let cases: [CompletionCase<'_>; 3] = [
         (
             "orch-plan",
             &["graph", "--format", ""],
