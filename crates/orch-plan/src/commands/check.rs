@@ -22,11 +22,13 @@ pub fn cmd_check(ctx: &Context, _args: &CheckArgs) -> Result<(), CliError> {
             "problems": [],
         }))
     } else {
+        let tasks = plan.tasks().len();
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         outln!(
-            "ok: {}: {} tasks in {} levels, no problems",
+            "ok: {}: {tasks} task{} in {levels} level{}, no problems",
             doc.path.display(),
-            plan.tasks().len(),
-            levels
+            plural(tasks),
+            plural(levels)
         );
         Ok(())
     }

@@ -130,7 +130,11 @@ impl DashboardState {
         };
         LineGauge::default()
             .ratio(ratio)
-            .label(format!(" Progress {done}/{total} ({:.0}%)", ratio * 100.0))
+            // Whole percent rounded down, as `show`, the plain dashboard and the page say it.
+            .label(format!(
+                " Progress {done}/{total} ({}%)",
+                (done * 100).checked_div(total).unwrap_or(100)
+            ))
             .filled_style(filled)
             .render(area, buf);
     }
