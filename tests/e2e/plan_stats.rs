@@ -44,7 +44,7 @@ fn stats_json_has_the_known_answers() {
     let repo = repo();
     let run = repo.orch("orch-plan", &["stats", "--json"]).expect_code(0);
     assert!(
-        run.stderr.contains("skipped 1 unreadable line"),
+        run.stderr.contains("skipped 1 unreadable line of ") && run.stderr.contains("(line 13)"),
         "{}",
         run.stderr
     );
@@ -72,7 +72,18 @@ fn stats_json_has_the_known_answers() {
     assert_eq!(s["estimate_vs_actual"]["estimated_seconds"], 25_200);
     assert_eq!(s["estimate_vs_actual"]["actual_seconds"], 18_000);
     assert_eq!(s["tasks"].as_array().map(Vec::len), Some(7));
-    assert_eq!(s["unreadable"], 0);
+    // The line that is not JSON.
+    assert_eq!(s["unreadable"], 1);
+    assert_eq!(s["unreadable_lines"], serde_json::json!([13]));
+    assert_eq!(s["future_entries"], 0);
+    // T3 is retried once from Failed: two attempts; T2 has one.
+    assert_eq!(s["tasks"][2]["attempts"], 2);
+    assert_eq!(s["tasks"][1]["attempts"], 1);
+    // The seed plan's statuses are not the journal's: it says nothing was started.
+    let disagreements = s["disagreements"].as_array().expect("a list");
+    assert_eq!(disagreements.len(), 4, "{disagreements:?}");
+    assert_eq!(disagreements[0]["task"], "T1");
+    assert_eq!(disagreements[0]["journal"], "Completed");
 }
 
 #[test]
@@ -136,7 +147,7 @@ fn stats_write_changes_only_the_metrics_table() {
         table,
         "| Metric | Target | Actual | Delta |\n\
          |--------|--------|--------|-------|\n\
-         | Total Duration | 8 hours | 3.5h | -4.5h |\n\
+         | Total Duration | 8 hours | 3h 30m | -4h 30m |\n\
          | Total Cost | $0.75 | - | - |\n\
          | Time Savings vs Sequential | 66% | 42% | -24 pts |\n\
          | Quality Gate Pass Rate | 100% | 100% | +0 pts |\n\
@@ -160,4 +171,99 @@ fn stats_write_changes_only_the_metrics_table() {
     assert!(run.stdout.contains("up to date"), "{}", run.stdout);
     assert_eq!(repo.read("MULTI_AGENT_PLAN.md"), after);
     assert_eq!(repo.read(".git/orch/journal.jsonl"), journal);
+}
+
+#[test]
+fn stats_counts_every_unreadable_line_once_and_names_them() {
+    let repo = Repo::new();
+    repo.write("MULTI_AGENT_PLAN.md", AUTH_PLAN);
+    let journal = [
+        change("09:00", "T1", "Not Started", "In Progress"),
+        "garbage\n".to_owned(),
+        "\0\0\0\n".to_owned(),
+        "[1,2]\n".to_owned(),
+        "{\"time\":\"2026-11-21T09:30:00Z\",\"event\":\"status\",\"task\":\"T1\",\"new\":\"Failed\"}\n".to_owned(),
+        "{\"time\":\"half past nine\",\"event\":\"status\",\"actor\":\"a\",\"task\":\"T1\",\"new\":\"Failed\"}\n".to_owned(),
+        change("10:00", "T1", "In Progress", "Completed"),
+        "{\"time\":\"2099-01-01T00:00:00Z\",\"event\":\"status\",\"actor\":\"a\",\"task\":\"T2\",\"old\":\"Not Started\",\"new\":\"In Progress\"}\n".to_owned(),
+    ]
+    .concat();
+    repo.write(".git/orch/journal.jsonl", journal);
+    let path = repo.root().join(".git/orch/journal.jsonl");
+
+    let human = repo.orch("orch-plan", &["stats"]).expect_code(0);
+    assert!(
+        human.stderr.contains(&format!(
+            "warning: skipped 5 unreadable lines of {} (lines 2, 3, 4, 5 and 6); ",
+            path.display()
+        )),
+        "{}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains(&format!(
+            "warning: skipped 1 entry of {} dated after now, ",
+            path.display()
+        )) && human.stderr.contains("(line 8)"),
+        "{}",
+        human.stderr
+    );
+    // The entry dated 2099 does not stretch the wall time: T1 ran 09:00–10:00.
+    assert!(
+        human.stdout.contains("Wall time            1h\n"),
+        "{}",
+        human.stdout
+    );
+
+    let s = repo
+        .orch("orch-plan", &["stats", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(s["unreadable"], 5);
+    assert_eq!(s["unreadable_lines"], serde_json::json!([2, 3, 4, 5, 6]));
+    assert_eq!(s["future_entries"], 1);
+    assert_eq!(s["future_lines"], serde_json::json!([8]));
+    assert_eq!(s["wall_seconds"], 3600);
+}
+
+#[test]
+fn read_only_commands_say_they_cannot_read_a_journal_that_is_a_directory() {
+    let repo = Repo::new();
+    repo.write("MULTI_AGENT_PLAN.md", AUTH_PLAN);
+    let path = repo.root().join(".git/orch/journal.jsonl");
+    std::fs::create_dir_all(&path).expect("a directory where the journal goes");
+    for args in [
+        &["stats"][..],
+        &["stats", "--json"],
+        &["log"],
+        &["watch", "--once"],
+    ] {
+        let run = repo.orch("orch-plan", args).expect_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("cannot read the journal {}: ", path.display())),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("cannot write") && !run.stderr.contains("change itself was made"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn log_reads_naturally_for_an_entry_without_a_task() {
+    let repo = Repo::new();
+    repo.write("MULTI_AGENT_PLAN.md", AUTH_PLAN);
+    repo.write(
+        ".git/orch/journal.jsonl",
+        "{\"time\":\"2026-11-21T12:00:00Z\",\"event\":\"message\",\"actor\":\"b2\",\"new\":\"Sent\",\"detail\":{\"id\":\"M-0001\"}}\n",
+    );
+    let run = repo.orch("orch-plan", &["log"]).expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "2026-11-21T12:00:00Z  message      b2               M-0001: Sent\n"
+    );
 }

@@ -1,21 +1,32 @@
 //! Metrics of an orchestration, computed from the journal: what `orch-plan stats` prints and
 //! `orch-plan stats --write` records in the plan's Retrospective.
 //!
-//! [`compute`] is a pure function of the journal entries, the plan (for estimates and task
-//! names) and the time `now`; it reads no file and no clock.
+//! [`compute_journal`] (and [`compute`], for entries without line numbers) is a pure function
+//! of the journal entries, the plan (for estimates, task names and statuses) and the time
+//! `now`; it reads no file and no clock.
 //!
 //! # How the journal is read
 //!
 //! - Entries are taken in time order (a stable sort on their `time`, so entries written in the
-//!   same second keep their journal order). An entry whose time cannot be read is skipped and
-//!   counted in [`Stats::unreadable`].
+//!   same second keep their journal order).
+//! - **unreadable**: the lines that are skipped because they cannot be trusted to mean
+//!   anything: lines that are not journal entries (a line torn by a crash, text that is not a
+//!   JSON object, an entry without a required field) and entries whose time cannot be read.
+//!   [`Stats::unreadable`] counts them and [`Stats::unreadable_lines`] lists their line
+//!   numbers.
+//! - **future entries**: entries dated after `now` are skipped too (a wrong clock or a
+//!   hand-edited date would otherwise stretch the wall time without bound).
+//!   [`Stats::future_entries`] counts them and [`Stats::future_lines`] lists their line
+//!   numbers.
 //! - A **status change** is any entry with a `task` whose `new` value reads as a status
 //!   (`status`, `claim` and `block` entries, and any later event that records a status the same
 //!   way). Its previous status is its `old` value when that reads as a status, else the status
 //!   the journal last gave the task. An entry that gives a task the status it already has
 //!   changes nothing.
 //! - Task ids compare ignoring ASCII case, as everywhere in orch. Changes made by hand in the
-//!   markdown leave no journal line and are invisible here.
+//!   markdown leave no journal line and are invisible here, except as **disagreements**: the
+//!   tasks of the plan whose last status in the journal is not their status in the plan, listed
+//!   in [`Stats::disagreements`]. The figures still follow the journal.
 //!
 //! # Definitions
 //!
@@ -38,8 +49,13 @@
 //!   (**average concurrency** = total busy time / wall time is reported beside it.)
 //! - **time savings** = 1 − wall time / total busy time: how much shorter the run was than
 //!   doing the same work one task after another.
+//! - **attempts** of a task: its status changes into In Progress, except those whose previous
+//!   status is Blocked (resuming after a blocker continues the same attempt), plus the
+//!   conductor's `run_retry` events of that task (it retries an agent without leaving In
+//!   Progress).
 //! - **retries**: status changes into In Progress whose previous status is Failed, plus the
-//!   conductor's `run_retry` events (it retries an agent without leaving In Progress).
+//!   conductor's `run_retry` events. So a task's first attempt is no retry, and neither is a
+//!   new attempt after a reset to Not Started or a reopening from Completed.
 //! - **quarantines**: `quarantine` events, plus status changes to Failed whose note contains
 //!   "quarantine" (how `orch-worktree queue` quarantines a task).
 //! - **conflicts**: `conflict` events (`orch-worktree integrate` refused a conflicting branch)
@@ -61,7 +77,11 @@
 //!   sorted values.
 //! - **estimate vs actual**: over the completed tasks that have an estimate in the plan, the
 //!   sum of their estimates, the sum of their busy times, and actual / estimated.
+//!
+//! Durations are shown to people by [`format_duration`]: whole units, largest first, at most
+//! two (`45s`, `1m 15s`, `2h 5m`, `3d 4h`).
 
+mod figures;
 mod metrics_table;
 #[cfg(test)]
 mod tests;
@@ -69,147 +89,10 @@ mod tests;
 use std::collections::HashMap;
 
 use orch_core::{Plan, Status, TaskId, Timestamp};
-use orch_status::journal::Entry;
-use serde::Serialize;
+use orch_status::journal::{Contents, Entry};
 
+pub use figures::{Disagreement, EstimateVsActual, Stats, StatusTime, Summary, TaskStats};
 pub use metrics_table::{MetricsTableError, WrittenMetric, write_metrics_table};
-
-/// The mean and the 95th percentile of a set of durations.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Summary {
-    /// How many durations there are.
-    pub count: usize,
-    /// Their mean in seconds, `None` when there are none.
-    pub mean_seconds: Option<f64>,
-    /// Their nearest-rank 95th percentile in seconds, `None` when there are none.
-    pub p95_seconds: Option<u64>,
-}
-
-impl Summary {
-    /// The summary of `values` (in any order).
-    pub fn of(mut values: Vec<u64>) -> Summary {
-        if values.is_empty() {
-            return Summary::default();
-        }
-        values.sort_unstable();
-        let n = values.len();
-        let rank = (95 * n).div_ceil(100).max(1);
-        Summary {
-            count: n,
-            mean_seconds: Some(values.iter().sum::<u64>() as f64 / n as f64),
-            p95_seconds: values.get(rank - 1).copied(),
-        }
-    }
-}
-
-/// How long tasks stayed in one status.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StatusTime {
-    /// The status, canonically spelled.
-    pub status: &'static str,
-    /// The closed intervals in that status.
-    #[serde(flatten)]
-    pub summary: Summary,
-}
-
-/// Estimates against busy time, over the completed tasks that have an estimate.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct EstimateVsActual {
-    /// How many tasks are counted.
-    pub tasks: usize,
-    /// The sum of their estimates, in seconds.
-    pub estimated_seconds: u64,
-    /// The sum of their busy times, in seconds.
-    pub actual_seconds: u64,
-    /// actual / estimated, `None` when nothing was estimated.
-    pub ratio: Option<f64>,
-}
-
-/// One task's figures.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TaskStats {
-    /// The task id, as the plan spells it (else as the journal first does).
-    pub id: String,
-    /// Its last status in the journal, `None` when the journal never changed it.
-    pub status: Option<&'static str>,
-    /// Its status in the plan, `None` when the plan has no such task.
-    pub plan_status: Option<&'static str>,
-    /// How many times it entered In Progress.
-    pub attempts: usize,
-    /// How many of those came from Failed.
-    pub retries: usize,
-    /// Its busy time in seconds.
-    pub busy_seconds: u64,
-    /// Its estimate in seconds, from the plan.
-    pub estimate_seconds: Option<u64>,
-    /// busy / estimate, when it has an estimate and was ever busy.
-    pub ratio: Option<f64>,
-    /// When it first entered In Progress.
-    pub first_started: Option<String>,
-    /// When it last entered Completed.
-    pub completed_at: Option<String>,
-    /// When it was last integrated.
-    pub integrated_at: Option<String>,
-    /// Its last integration latency, in seconds.
-    pub integration_latency_seconds: Option<u64>,
-}
-
-/// The metrics of an orchestration. See the module documentation for each definition.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Stats {
-    /// Tasks whose last status in the journal is Completed.
-    pub completed: usize,
-    /// Tasks whose last status in the journal is Failed.
-    pub failed: usize,
-    /// completed / (completed + failed), in 0..=1.
-    pub success_rate: Option<f64>,
-    /// Completed tasks per hour of wall time.
-    pub throughput_per_hour: Option<f64>,
-    /// Busy time / (wall time × max concurrency), in 0..=1.
-    pub parallel_efficiency: Option<f64>,
-    /// Entries into In Progress from Failed.
-    pub retries: usize,
-    /// Integration conflicts.
-    pub conflicts: usize,
-    /// Tasks quarantined by the integration queue.
-    pub quarantines: usize,
-    /// The wall time in seconds.
-    pub wall_seconds: u64,
-    /// The total busy time of all tasks, in seconds.
-    pub busy_seconds: u64,
-    /// The most tasks In Progress at once.
-    pub max_concurrency: usize,
-    /// Busy time / wall time.
-    pub average_concurrency: Option<f64>,
-    /// 1 − wall time / busy time.
-    pub time_savings: Option<f64>,
-    /// When the first task entered In Progress.
-    pub first_start: Option<String>,
-    /// When the last In Progress interval ended (or `now`, if one is still open).
-    pub last_end: Option<String>,
-    /// From Completed to integrated.
-    pub integration_latency: Summary,
-    /// How long tasks stayed in each status.
-    pub time_per_status: Vec<StatusTime>,
-    /// The busy time of the completed tasks.
-    pub time_per_task: Summary,
-    /// Estimates against busy time.
-    pub estimate_vs_actual: EstimateVsActual,
-    /// Integrations whose quality gates passed.
-    pub gates_passed: usize,
-    /// Integrations whose quality gates failed.
-    pub gates_failed: usize,
-    /// gates_passed / (gates_passed + gates_failed).
-    pub gate_pass_rate: Option<f64>,
-    /// Every task of the plan, in plan order, then tasks only the journal knows.
-    pub tasks: Vec<TaskStats>,
-    /// How many journal entries were read.
-    pub entries: usize,
-    /// How many entries were skipped because their time cannot be read.
-    pub unreadable: usize,
-    /// The time the figures were computed for.
-    pub now: String,
-}
 
 /// What the journal says about one task so far.
 #[derive(Default)]
@@ -241,13 +124,49 @@ struct Totals {
     gates_failed: usize,
 }
 
-/// Computes the metrics of the journal `entries` for `plan` at time `now`.
+/// Computes the metrics of the journal `entries` for `plan` at time `now`, numbering the
+/// entries' lines from 1 in order (as if the journal held exactly these lines).
 pub fn compute(entries: &[Entry], plan: Option<&Plan>, now: Timestamp) -> Stats {
-    let mut timed: Vec<(Timestamp, &Entry)> = entries
+    let numbered: Vec<(usize, &Entry)> = entries
         .iter()
-        .filter_map(|e| Timestamp::parse(&e.time).ok().map(|t| (t, e)))
+        .enumerate()
+        .map(|(i, e)| (i + 1, e))
         .collect();
-    let unreadable = entries.len() - timed.len();
+    compute_numbered(&numbered, &[], plan, now)
+}
+
+/// Computes the metrics of what was read from the journal for `plan` at time `now`; the lines
+/// that are not entries count as unreadable.
+pub fn compute_journal(contents: &Contents, plan: Option<&Plan>, now: Timestamp) -> Stats {
+    let numbered: Vec<(usize, &Entry)> = contents
+        .lines
+        .iter()
+        .map(|l| (l.number, &l.entry))
+        .collect();
+    compute_numbered(&numbered, &contents.skipped, plan, now)
+}
+
+/// Computes the metrics of `entries` (each with its line number) given the numbers of the
+/// `skipped` lines that are not entries.
+fn compute_numbered(
+    entries: &[(usize, &Entry)],
+    skipped: &[usize],
+    plan: Option<&Plan>,
+    now: Timestamp,
+) -> Stats {
+    let mut unreadable_lines = skipped.to_vec();
+    let mut future_lines = Vec::new();
+    let mut timed: Vec<(Timestamp, &Entry)> = Vec::new();
+    for &(line, entry) in entries {
+        match Timestamp::parse(&entry.time) {
+            Err(_) => unreadable_lines.push(line),
+            Ok(time) if time > now => future_lines.push(line),
+            Ok(time) => timed.push((time, entry)),
+        }
+    }
+    unreadable_lines.sort_unstable();
+    unreadable_lines.dedup();
+    future_lines.sort_unstable();
     timed.sort_by_key(|(t, _)| *t);
 
     let mut tracks: HashMap<String, Track> = HashMap::new();
@@ -273,7 +192,13 @@ pub fn compute(entries: &[Entry], plan: Option<&Plan>, now: Timestamp) -> Stats 
             }
         }
     }
-    finish(tracks, order, totals, plan, now, entries.len(), unreadable)
+    let mut stats = finish(tracks, order, totals, plan, now);
+    stats.entries = entries.len();
+    stats.unreadable = unreadable_lines.len();
+    stats.unreadable_lines = unreadable_lines;
+    stats.future_entries = future_lines.len();
+    stats.future_lines = future_lines;
+    stats
 }
 
 /// Applies one status change to a task.
@@ -302,7 +227,10 @@ fn change_status(
     }
     match new {
         Status::InProgress => {
-            track.attempts += 1;
+            // Resuming after a blocker continues the same attempt.
+            if previous != Some(Status::Blocked) {
+                track.attempts += 1;
+            }
             track.first_started.get_or_insert(time);
             if previous == Some(Status::Failed) {
                 track.retries += 1;
@@ -338,6 +266,7 @@ fn other_event(track: Option<&mut Track>, totals: &mut Totals, entry: &Entry, ti
         "run_retry" => {
             totals.retries += 1;
             if let Some(track) = track {
+                track.attempts += 1;
                 track.retries += 1;
             }
         }
@@ -399,8 +328,6 @@ fn finish(
     mut totals: Totals,
     plan: Option<&Plan>,
     now: Timestamp,
-    entries: usize,
-    unreadable: usize,
 ) -> Stats {
     for track in tracks.values_mut() {
         if let (Some(Status::InProgress), Some(since)) = (track.status, track.since) {
@@ -428,9 +355,19 @@ fn finish(
     };
     let mut tasks = Vec::new();
     let mut seen = Vec::new();
+    let mut disagreements = Vec::new();
     if let Some(plan) = plan {
         for task in plan.tasks() {
             let key = task.id.as_str().to_ascii_lowercase();
+            if let Some(journal) = tracks.get(&key).and_then(|t| t.status)
+                && journal != task.status
+            {
+                disagreements.push(Disagreement {
+                    task: task.id.as_str().to_owned(),
+                    journal: journal.as_str(),
+                    plan: task.status.as_str(),
+                });
+            }
             let view = task_stats(
                 tracks.get(&key),
                 task.id.as_str(),
@@ -497,8 +434,12 @@ fn finish(
             (totals.gates_passed + totals.gates_failed) as f64,
         ),
         tasks,
-        entries,
-        unreadable,
+        entries: 0,
+        unreadable: 0,
+        unreadable_lines: Vec::new(),
+        future_entries: 0,
+        future_lines: Vec::new(),
+        disagreements,
         now: now.rfc3339(),
     }
 }
@@ -556,3 +497,68 @@ fn max_concurrency(intervals: &[(Timestamp, Timestamp)]) -> usize {
     }
     usize::try_from(best).unwrap_or(0)
 }
+
+/// A duration for people: whole units, largest first, at most two (`0s`, `45s`, `1m 15s`,
+/// `2h 5m`, `3d 4h`). The smaller unit is rounded to the nearest.
+pub fn format_duration(seconds: u64) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 3600;
+    const DAY: u64 = 86_400;
+    let round = |unit: u64| seconds.saturating_add(unit / 2) / unit * unit;
+    // Rounding to the smaller unit may carry into the next larger one (23h 59m 59s is 1d).
+    let s = if seconds >= DAY {
+        round(HOUR)
+    } else if seconds >= HOUR {
+        round(MINUTE)
+    } else {
+        seconds
+    };
+    let (large, small, large_unit, small_unit) = if s >= DAY {
+        (s / DAY, s % DAY / HOUR, "d", "h")
+    } else if s >= HOUR {
+        (s / HOUR, s % HOUR / MINUTE, "h", "m")
+    } else if s >= MINUTE {
+        (s / MINUTE, s % MINUTE, "m", "s")
+    } else {
+        return format!("{s}s");
+    };
+    if small == 0 {
+        format!("{large}{large_unit}")
+    } else {
+        format!("{large}{large_unit} {small}{small_unit}")
+    }
+}
+
+/// A signed duration (a delta) for people, as [`format_duration`] with a leading `-` when it is
+/// negative and a leading `+` when `plus` is set and it is not.
+pub fn format_signed_duration(seconds: i128, plus: bool) -> String {
+    let magnitude = u64::try_from(seconds.unsigned_abs()).unwrap_or(u64::MAX);
+    let sign = if seconds < 0 {
+        "-"
+    } else if plus {
+        "+"
+    } else {
+        ""
+    };
+    format!("{sign}{}", format_duration(magnitude))
+}
+
+/// The first few of `lines` for a message: `line 3`, `lines 3, 5 and 9`, or the first
+/// [`LINES_SHOWN`] and `and N more`.
+pub fn describe_lines(lines: &[usize]) -> String {
+    let shown: Vec<String> = lines
+        .iter()
+        .take(LINES_SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    let more = lines.len().saturating_sub(LINES_SHOWN);
+    match (shown.as_slice(), more) {
+        ([], _) => "no lines".to_owned(),
+        ([one], _) => format!("line {one}"),
+        ([first @ .., last], 0) => format!("lines {} and {last}", first.join(", ")),
+        (all, more) => format!("lines {} and {more} more", all.join(", ")),
+    }
+}
+
+/// How many line numbers [`describe_lines`] shows.
+pub const LINES_SHOWN: usize = 10;

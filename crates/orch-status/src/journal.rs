@@ -50,6 +50,42 @@ pub struct JournalError {
     pub source: std::io::Error,
 }
 
+/// Why the journal could not be read. Reading changes nothing, so unlike [`JournalError`] this
+/// says nothing about a change having been made.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot read the journal {}: {source}; make it a readable file (or move it aside: orch starts a new journal when it writes the next change)",
+    path.display()
+)]
+pub struct JournalReadError {
+    /// The journal file.
+    pub path: PathBuf,
+    /// What the OS said.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// One journal line that reads as an entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// Its line number in the journal file, from 1.
+    pub number: usize,
+    /// The entry.
+    pub entry: Entry,
+}
+
+/// What the journal holds: its entries with their line numbers, and the lines that are not
+/// entries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Contents {
+    /// The entries, in file order.
+    pub lines: Vec<Line>,
+    /// The line numbers (from 1) of the non-blank lines that are not journal entries: a line
+    /// torn by a crash, text that is not JSON, JSON that is not an object, an object without a
+    /// required field.
+    pub skipped: Vec<usize>,
+}
+
 /// The journal file of a state directory.
 #[derive(Clone, Debug)]
 pub struct Journal {
@@ -115,27 +151,50 @@ impl Journal {
 
     /// Reads every entry, oldest first. Lines that do not parse (a line torn by a crash) are
     /// skipped and counted.
-    pub fn read(&self) -> Result<(Vec<Entry>, usize), JournalError> {
-        let text = match fs::read(&self.path) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-            Err(source) => {
-                return Err(JournalError {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
-        let mut entries = Vec::new();
-        let mut skipped = 0;
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str(line) {
-                Ok(entry) => entries.push(entry),
-                Err(_) => skipped += 1,
-            }
-        }
-        Ok((entries, skipped))
+    pub fn read(&self) -> Result<(Vec<Entry>, usize), JournalReadError> {
+        let contents = self.read_lines()?;
+        let skipped = contents.skipped.len();
+        Ok((
+            contents.lines.into_iter().map(|l| l.entry).collect(),
+            skipped,
+        ))
     }
+
+    /// Reads every entry with its line number, oldest first, and the numbers of the lines that
+    /// are not entries. A missing journal is an empty one.
+    pub fn read_lines(&self) -> Result<Contents, JournalReadError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => Ok(parse_lines(&String::from_utf8_lossy(&bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Contents::default()),
+            Err(source) => Err(JournalReadError {
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+}
+
+/// Reads the text of a journal. Blank lines are neither entries nor skipped; a line is an entry
+/// only when it is one JSON object with the fields an [`Entry`] requires.
+pub fn parse_lines(text: &str) -> Contents {
+    let mut contents = Contents::default();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        // A JSON array would otherwise fill the fields in order.
+        let entry = trimmed
+            .starts_with('{')
+            .then(|| serde_json::from_str::<Entry>(trimmed).ok())
+            .flatten();
+        match entry {
+            Some(entry) => contents.lines.push(Line { number, entry }),
+            None => contents.skipped.push(number),
+        }
+    }
+    contents
 }
 
 #[cfg(test)]
@@ -165,5 +224,39 @@ mod tests {
         let (entries, skipped) = journal.read().expect("read");
         assert_eq!(entries, vec![entry]);
         assert_eq!(skipped, 1);
+    }
+
+    #[test]
+    fn numbers_the_entries_and_the_lines_that_are_not_entries() {
+        let good = r#"{"time":"2026-11-21T12:00:00Z","event":"status","actor":"a"}"#;
+        let text = format!(
+            "{good}\n\ngarbage\n\0\0\0\n[1,2]\n[\"2026-11-21T12:00:00Z\",\"status\",\"a\"]\n{{\"time\":\"x\",\"event\":\"status\"}}\r\n{good}\r\n"
+        );
+        let contents = parse_lines(&text);
+        let numbers: Vec<usize> = contents.lines.iter().map(|l| l.number).collect();
+        assert_eq!(numbers, [1, 8]);
+        assert_eq!(contents.skipped, [3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn a_journal_that_cannot_be_read_says_so_without_claiming_a_change() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::new(dir.path());
+        fs::create_dir_all(journal.path()).expect("a directory where the journal goes");
+        let message = journal.read_lines().expect_err("a directory").to_string();
+        assert!(
+            message.starts_with(&format!(
+                "cannot read the journal {}: ",
+                journal.path().display()
+            )),
+            "{message}"
+        );
+        assert!(!message.contains("the change itself was made"), "{message}");
+        assert!(!message.ends_with('.'), "{message}");
+        let missing = Journal::new(&dir.path().join("nowhere"));
+        assert_eq!(
+            missing.read_lines().expect("missing is empty"),
+            Contents::default()
+        );
     }
 }

@@ -4,7 +4,7 @@
 use orch_plan::{out, outln};
 use std::fmt::Write as _;
 
-use orch_core::{Estimate, Plan};
+use orch_core::Plan;
 use orch_status::atomic::{self, Change};
 use orch_status::journal::Entry;
 use orch_status::read_plan;
@@ -29,15 +29,9 @@ pub struct StatsArgs {
 pub fn cmd_stats(ctx: &Context, args: &StatsArgs) -> Result<(), CliError> {
     let workspace = ctx.workspace()?;
     let journal = ctx.journal(&workspace);
-    let (entries, skipped) = journal
-        .read()
-        .map_err(|e| CliError::new(ErrorKind::Io, e.to_string()))?;
-    if skipped > 0 {
-        eprintln!(
-            "warning: skipped {skipped} unreadable line(s) of {}",
-            journal.path().display()
-        );
-    }
+    let contents = journal
+        .read_lines()
+        .map_err(|e| CliError::new(ErrorKind::Io, e.to_string()).with_file(journal.path()))?;
     let plan = match orch_plan::cli::read_plan_at(&workspace.plan).and_then(|doc| {
         doc.into_plan()
             .map(|(plan, _)| plan)
@@ -46,12 +40,15 @@ pub fn cmd_stats(ctx: &Context, args: &StatsArgs) -> Result<(), CliError> {
         Ok(plan) => Some(plan),
         Err(error) if args.write => return Err(error),
         Err(error) => {
-            eprintln!("warning: {error}; the figures leave out the plan's estimates");
+            orch_plan::errln!("warning: {error}; the figures leave out the plan's estimates");
             None
         }
     };
     let now = orch_status::lock::now();
-    let stats = stats::compute(&entries, plan.as_ref(), now);
+    let stats = stats::compute_journal(&contents, plan.as_ref(), now);
+    for warning in stats.warnings(journal.path(), &workspace.plan) {
+        orch_plan::errln!("warning: {warning}");
+    }
     let written = if args.write {
         Some(write(ctx, &workspace, &stats, args.agent.as_deref())?)
     } else {
@@ -152,7 +149,7 @@ fn write(
 fn duration(seconds: Option<f64>) -> String {
     seconds.map_or_else(
         || "-".to_owned(),
-        |s| Estimate::format_seconds(s.round() as u64),
+        |s| stats::format_duration(s.round() as u64),
     )
 }
 
@@ -271,7 +268,7 @@ fn human(s: &Stats, plan: Option<&Plan>) -> String {
             task_rows,
         ));
     }
-    if s.entries == 0 {
+    if s.entries == 0 && s.unreadable == 0 {
         let _ = writeln!(
             out,
             "\nthe journal is empty: the figures fill in as agents claim, complete and integrate tasks{}",

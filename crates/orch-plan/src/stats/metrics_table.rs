@@ -15,7 +15,7 @@ use orch_status::edit::{self, EditError, Splice};
 use orch_status::sections::{content_end, headings, section_end};
 use orch_status::{PlanDoc, Table, escape_cell, read_plan, tables};
 
-use super::Stats;
+use super::{Stats, format_duration, format_signed_duration};
 
 /// A metric value written into the table.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -60,12 +60,7 @@ fn computed(stats: &Stats) -> Vec<(&'static str, String, Kind)> {
             Kind::Percent(v.map(|v| v * 100.0)),
         )
     };
-    let duration = |v: Option<u64>| {
-        (
-            v.map_or_else(dash, Estimate::format_seconds),
-            Kind::Duration(v),
-        )
-    };
+    let duration = |v: Option<u64>| (v.map_or_else(dash, format_duration), Kind::Duration(v));
     let count = |n: usize| (n.to_string(), Kind::Other);
     let wall = (stats.wall_seconds > 0).then_some(stats.wall_seconds);
     let latency = stats
@@ -115,17 +110,17 @@ fn key(name: &str) -> String {
         .to_lowercase()
 }
 
-/// The Delta of the actual value against `target`: a signed duration or a signed number of
-/// percentage points, `None` when they cannot be compared.
+/// The Delta of the actual value against `target`: a signed duration (as
+/// [`format_signed_duration`] writes it) or a signed number of percentage points, `None` when
+/// they cannot be compared.
 fn delta(kind: Kind, target: &str) -> Option<String> {
     match kind {
         Kind::Duration(actual) => {
             let actual = actual?;
             let target = Estimate::parse(target).ok()??.seconds();
-            let sign = if actual >= target { "+" } else { "-" };
-            Some(format!(
-                "{sign}{}",
-                Estimate::format_seconds(actual.abs_diff(target))
+            Some(format_signed_duration(
+                i128::from(actual) - i128::from(target),
+                true,
             ))
         }
         Kind::Percent(actual) => {

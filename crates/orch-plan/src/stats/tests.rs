@@ -156,6 +156,11 @@ fn counts_outcomes_retries_conflicts_and_quarantines() {
     // T3 (conflict) and T5 (gate).
     assert_eq!(s.quarantines, 2);
     assert_eq!((s.entries, s.unreadable), (24, 1));
+    // The entry dated "yesterday" is the 24th.
+    assert_eq!(s.unreadable_lines, [24]);
+    assert_eq!((s.future_entries, s.future_lines.len()), (0, 0));
+    // The journal's last statuses are the plan's.
+    assert_eq!(s.disagreements, []);
 }
 
 #[test]
@@ -233,7 +238,11 @@ fn per_task_figures_follow_the_plan_order() {
     let ids: Vec<&str> = s.tasks.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["T1", "T2", "T3", "T4", "T5", "T6"]);
     let t3 = &s.tasks[2];
+    // Started, retried from Failed twice.
     assert_eq!((t3.attempts, t3.retries, t3.busy_seconds), (3, 2, 12_600));
+    // Resuming after the blocker at 13:00 is the same attempt.
+    let t4 = &s.tasks[3];
+    assert_eq!((t4.attempts, t4.retries, t4.busy_seconds), (1, 0, 9000));
     assert_eq!(t3.status, Some("Completed"));
     assert!(close(t3.ratio, 12_600.0 / 10_800.0));
     assert_eq!(t3.integration_latency_seconds, Some(600));
@@ -286,7 +295,7 @@ fn writes_only_the_metrics_table() {
     assert!(text.ends_with(&PLAN[table_end..]));
     let expected = "| Metric | Target | Actual | Delta |\n\
 |--------|--------|--------|-------|\n\
-| Total Duration | 7h | 5.67h | -1.33h |\n\
+| Total Duration | 7h | 5h 40m | -1h 20m |\n\
 | Total Cost | - | - | - |\n\
 | Time Savings vs Sequential | 32% | 47% | +15 pts |\n\
 | Quality Gate Pass Rate | 100% | 67% | -33 pts |\n\
@@ -296,7 +305,7 @@ fn writes_only_the_metrics_table() {
 | Retries | - | 2 | - |\n\
 | Conflicts | - | 2 | - |\n\
 | Quarantines | - | 2 | - |\n\
-| Integration Latency (mean) | - | 16.67m | - |\n";
+| Integration Latency (mean) | - | 16m 40s | - |\n";
     assert_eq!(
         &text[table_start..text.len() - (PLAN.len() - table_end)],
         expected,
@@ -343,4 +352,230 @@ fn the_conductors_retries_count_too() {
         Timestamp::parse(&at(17, 0)).expect("time"),
     );
     assert_eq!(s.retries, 4);
+    // A conductor's retry is another attempt without leaving In Progress.
+    let t1 = &s.tasks[0];
+    assert_eq!((t1.attempts, t1.retries), (2, 1));
+}
+
+#[test]
+fn attempts_count_entries_into_in_progress_except_from_blocked_plus_the_conductors_retries() {
+    let now = Timestamp::parse(&at(17, 0)).expect("time");
+    let entries = vec![
+        // T1: retried twice by the conductor while In Progress.
+        change(at(10, 0), "T1", "Not Started", "In Progress", None),
+        event(
+            at(10, 10),
+            "run_retry",
+            "T1",
+            serde_json::json!({"attempt": 2}),
+        ),
+        event(
+            at(10, 20),
+            "run_retry",
+            "T1",
+            serde_json::json!({"attempt": 3}),
+        ),
+        // T2: blocked twice, resumed twice, then failed and started again.
+        change(at(10, 0), "T2", "Not Started", "In Progress", None),
+        change(at(10, 30), "T2", "In Progress", "Blocked", None),
+        change(at(11, 0), "T2", "Blocked", "In Progress", None),
+        change(at(11, 30), "T2", "In Progress", "Blocked", None),
+        change(at(12, 0), "T2", "Blocked", "In Progress", None),
+        change(at(12, 30), "T2", "In Progress", "Failed", None),
+        change(at(13, 0), "T2", "Failed", "In Progress", None),
+        // T3: reset to Not Started by hand and started again: a new attempt, no retry.
+        change(at(10, 0), "T3", "Not Started", "In Progress", None),
+        change(at(10, 30), "T3", "In Progress", "Not Started", None),
+        change(at(11, 0), "T3", "Not Started", "In Progress", None),
+    ];
+    let s = compute(&entries, None, now);
+    let figures: Vec<(&str, usize, usize)> = s
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.attempts, t.retries))
+        .collect();
+    assert_eq!(figures, [("T1", 3, 2), ("T2", 2, 1), ("T3", 2, 0)]);
+    assert_eq!(s.retries, 3);
+}
+
+/// A journal file with every kind of line that is not a usable entry.
+const BROKEN_JOURNAL: &str = concat!(
+    r#"{"time":"2026-11-21T10:00:00Z","event":"status","actor":"a","task":"T1","old":"Not Started","new":"In Progress"}"#,
+    "\n",
+    "garbage\n",
+    "\0\0\0\n",
+    "\n",
+    "[1,2]\n",
+    r#"{"time":"2026-11-21T10:30:00Z","event":"status","task":"T1","new":"Failed"}"#,
+    "\n",
+    r#"{"time":"half past ten","event":"status","actor":"a","task":"T1","new":"Failed"}"#,
+    "\n",
+    r#"{"time":"2026-11-21T11:00:00Z","event":"status","actor":"a","task":"T1","old":"In Progress","new":"Completed"}"#,
+    "\n",
+    r#"{"time":"2026-11-21T11:05"#,
+    "\n",
+);
+
+#[test]
+fn every_skipped_line_counts_once_with_its_line_number() {
+    let contents = orch_status::journal::parse_lines(BROKEN_JOURNAL);
+    let now = Timestamp::parse(&at(17, 0)).expect("time");
+    let s = compute_journal(&contents, Some(&plan()), now);
+    // Garbage, NUL bytes, an array, a missing actor, an unreadable time and a torn line; the
+    // blank line 4 is no line at all.
+    assert_eq!(s.unreadable, 6);
+    assert_eq!(s.unreadable_lines, [2, 3, 5, 6, 7, 9]);
+    // The lines that are entries, including the one whose time cannot be read.
+    assert_eq!(s.entries, 3);
+    assert_eq!(s.completed, 1);
+    assert_eq!(s.busy_seconds, 3600);
+
+    let json = serde_json::to_value(&s).expect("serializes");
+    assert_eq!(json["unreadable"], 6);
+    assert_eq!(
+        json["unreadable_lines"],
+        serde_json::json!([2, 3, 5, 6, 7, 9])
+    );
+
+    let warnings = s.warnings(Path::new(".git/orch/journal.jsonl"), Path::new("PLAN.md"));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "skipped 6 unreadable lines of .git/orch/journal.jsonl (lines 2, 3, 5, 6, 7 and 9); "
+        ),
+        "{}",
+        warnings[0]
+    );
+    assert!(!warnings[0].ends_with('.'), "{}", warnings[0]);
+}
+
+#[test]
+fn line_lists_name_the_first_ten_and_count_the_rest() {
+    assert_eq!(describe_lines(&[7]), "line 7");
+    assert_eq!(describe_lines(&[3, 9]), "lines 3 and 9");
+    let twelve: Vec<usize> = (1..=12).collect();
+    assert_eq!(
+        describe_lines(&twelve),
+        "lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"
+    );
+    let ten: Vec<usize> = (1..=10).collect();
+    assert_eq!(
+        describe_lines(&ten),
+        "lines 1, 2, 3, 4, 5, 6, 7, 8, 9 and 10"
+    );
+}
+
+#[test]
+fn entries_dated_after_now_are_skipped_and_counted() {
+    let mut entries = journal();
+    // The 25th line: a clock set to 2099 starts T6.
+    entries.push(change(
+        "2099-01-01T00:00:00Z".into(),
+        "T6",
+        "Not Started",
+        "In Progress",
+        None,
+    ));
+    let s = compute(
+        &entries,
+        Some(&plan()),
+        Timestamp::parse(&at(17, 0)).expect("time"),
+    );
+    // The figures are those of the story without it.
+    let story = stats();
+    assert_eq!(s.wall_seconds, story.wall_seconds);
+    assert_eq!(s.busy_seconds, story.busy_seconds);
+    assert_eq!(s.time_savings, story.time_savings);
+    assert_eq!((s.future_entries, s.future_lines.clone()), (1, vec![25]));
+    assert_eq!(s.unreadable, 1);
+    assert_eq!(s.tasks[5].status, None);
+    let warnings = s.warnings(Path::new("journal.jsonl"), Path::new("PLAN.md"));
+    assert!(
+        warnings.iter().any(|w| w.starts_with(&format!(
+            "skipped 1 entry of journal.jsonl dated after now, {} (line 25); ",
+            at(17, 0)
+        ))),
+        "{warnings:?}"
+    );
+    // An entry at exactly `now` is trusted.
+    let at_now = vec![change(at(17, 0), "T1", "Not Started", "In Progress", None)];
+    let s = compute(&at_now, None, Timestamp::parse(&at(17, 0)).expect("time"));
+    assert_eq!((s.future_entries, s.tasks.len()), (0, 1));
+}
+
+#[test]
+fn tasks_whose_journal_and_plan_statuses_differ_are_reported() {
+    let mut entries = journal();
+    // The journal completes T6, which the plan still says is Not Started (hand-edited).
+    entries.push(change(at(16, 10), "T6", "Not Started", "In Progress", None));
+    entries.push(change(at(16, 20), "T6", "In Progress", "Completed", None));
+    let s = compute(
+        &entries,
+        Some(&plan()),
+        Timestamp::parse(&at(17, 0)).expect("time"),
+    );
+    assert_eq!(
+        s.disagreements,
+        [Disagreement {
+            task: "T6".into(),
+            journal: "Completed",
+            plan: "Not Started",
+        }]
+    );
+    // Completed still means completed in the journal.
+    assert_eq!(s.completed, 5);
+    let json = serde_json::to_value(&s).expect("serializes");
+    assert_eq!(
+        json["disagreements"],
+        serde_json::json!([{"task": "T6", "journal": "Completed", "plan": "Not Started"}])
+    );
+    let warnings = s.warnings(Path::new("journal.jsonl"), Path::new("PLAN.md"));
+    assert!(
+        warnings.iter().any(|w| w.starts_with(
+            "the journal and PLAN.md disagree on the status of 1 task(s): T6 (journal Completed, plan Not Started); "
+        )),
+        "{warnings:?}"
+    );
+    // Without a plan there is nothing to disagree with.
+    let s = compute(&entries, None, Timestamp::parse(&at(17, 0)).expect("time"));
+    assert_eq!(s.disagreements, []);
+}
+
+#[test]
+fn durations_are_whole_units_largest_first_at_most_two() {
+    let cases = [
+        (0, "0s"),
+        (45, "45s"),
+        (60, "1m"),
+        (75, "1m 15s"),
+        (3599, "59m 59s"),
+        (3600, "1h"),
+        (7500, "2h 5m"),
+        // 2h 5m 31s rounds to the nearest minute.
+        (7531, "2h 6m"),
+        // 23h 59m 59s rounds up into a day.
+        (86_399, "1d"),
+        (3 * 86_400 + 4 * 3600, "3d 4h"),
+        (26_338 * 86_400 + 9 * 3600, "26338d 9h"),
+    ];
+    for (seconds, text) in cases {
+        assert_eq!(format_duration(seconds), text, "{seconds}");
+        // What is written reads back as the same duration, to the shown precision.
+        if seconds > 0 {
+            let read = orch_core::Estimate::parse(text)
+                .expect("reads")
+                .expect("present")
+                .seconds();
+            assert!(read.abs_diff(seconds) <= 1800, "{text}");
+        }
+    }
+    assert_eq!(format_signed_duration(-26_940, false), "-7h 29m");
+    assert_eq!(format_signed_duration(-26_940, true), "-7h 29m");
+    assert_eq!(format_signed_duration(900, true), "+15m");
+    assert_eq!(format_signed_duration(900, false), "15m");
+    assert_eq!(format_signed_duration(0, true), "+0s");
+    assert_eq!(
+        format_signed_duration(i128::MIN, false),
+        format!("-{}", format_duration(u64::MAX))
+    );
 }
