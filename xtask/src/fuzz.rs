@@ -77,18 +77,23 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
     for (name, seeds) in chosen {
         let corpus = target_dir.join("corpus").join(name);
         seed(&root, &corpus, seeds)?;
-        eprintln!(
-            "fuzzing {name} for {} s (corpus {})",
-            args.seconds,
-            corpus.display()
-        );
-        let status = Command::new(&cargo)
+        let limit = match args.runs {
+            Some(runs) => format!("-runs={runs}"),
+            None => format!("-max_total_time={}", args.seconds),
+        };
+        eprintln!("fuzzing {name} ({limit}; corpus {})", corpus.display());
+        let mut command = Command::new(&cargo);
+        command
             .args(["fuzz", "run", "--target-dir"])
             .arg(&target_dir)
             .arg(name)
             .arg(&corpus)
             .arg("--")
-            .arg(format!("-max_total_time={}", args.seconds))
+            .arg(limit);
+        if let Some(seed) = args.seed {
+            command.arg(format!("-seed={seed}"));
+        }
+        let status = command
             .arg(format!(
                 "-dict={}",
                 root.join("fuzz/markdown.dict").display()
