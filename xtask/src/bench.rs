@@ -6,10 +6,10 @@
 //! time anything.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 use crate::fixtures;
 
@@ -55,7 +55,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         std::fs::write(&plan, fixtures::plan(size))?;
         let plan_arg = plan.to_str().context("temp path is not UTF-8")?;
         let baseline = median(repeats, || {
-            run_quiet(
+            crate::run_quiet(
                 Command::new("git")
                     .args(["hash-object", plan_arg])
                     .current_dir(&repo),
@@ -63,7 +63,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         })?;
         for command in ["check", "show"] {
             let orch = median(repeats, || {
-                run_quiet(
+                crate::run_quiet(
                     Command::new(&orch_plan)
                         .args([command, "--json", "--plan", plan_arg])
                         .current_dir(&repo),
@@ -88,14 +88,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         toggle = !toggle;
         // T1 starts In Progress; it moves to Blocked and back.
         let next = if toggle { "Blocked" } else { "In Progress" };
-        run_quiet(
+        crate::run_quiet(
             Command::new(&orch_plan)
                 .args(["status", "T1", next, "--plan", &plan_arg])
                 .current_dir(&repo),
         )
     })?;
     let baseline = median(repeats, || {
-        run_quiet(
+        crate::run_quiet(
             Command::new("git")
                 .args(["update-index", "--add", &plan_arg])
                 .current_dir(&repo),
@@ -168,17 +168,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if args.out.is_none() && !args.quick {
         crate::bench_report::show_in_readme(&report)?;
         eprintln!("README.md's Performance section updated");
-    }
-    Ok(())
-}
-
-fn run_quiet(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()?;
-    if !status.success() {
-        bail!("{command:?} failed with {status}");
     }
     Ok(())
 }

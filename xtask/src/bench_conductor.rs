@@ -8,10 +8,10 @@
 //! temp dir, or in `$ORCH_BENCH_DIR` when set, like the worktree benchmark's.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 /// One measurement: the conductor's total time, the baseline's, and the task count.
 pub struct Measured {
@@ -42,14 +42,14 @@ pub fn run(bins: &Path, tasks: usize, repeats: usize) -> anyhow::Result<Measured
         let ids: Vec<String> = (0..tasks).map(|i| format!("T{i}")).collect();
         let mut spawn = vec!["spawn".to_owned()];
         spawn.extend(ids.iter().cloned());
-        quiet(
+        crate::run_quiet(
             Command::new(bins.join("orch-worktree"))
                 .args(&spawn)
                 .current_dir(&repo),
         )?;
 
         let start = Instant::now();
-        quiet(
+        crate::run_quiet(
             Command::new(bins.join("orch-worktree"))
                 .args(["run", "--all", "--max-parallel", "8", "--", "true"])
                 .current_dir(&repo),
@@ -58,7 +58,7 @@ pub fn run(bins: &Path, tasks: usize, repeats: usize) -> anyhow::Result<Measured
 
         let start = Instant::now();
         for _ in 0..tasks {
-            quiet(
+            crate::run_quiet(
                 Command::new("git")
                     .args(["rev-parse", "HEAD"])
                     .current_dir(&repo),
@@ -84,22 +84,4 @@ fn plan(tasks: usize) -> String {
         text.push_str(&format!("| T{i} | No-op task {i} | Not Started | - |\n"));
     }
     text
-}
-
-fn quiet(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "orch bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@orch.invalid")
-        .env("GIT_COMMITTER_NAME", "orch bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@orch.invalid")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .with_context(|| format!("cannot run {command:?}"))?;
-    if !status.success() {
-        bail!("{command:?} failed with {status}");
-    }
-    Ok(())
 }

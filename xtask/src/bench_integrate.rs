@@ -35,17 +35,17 @@ pub fn run(quick: bool) -> anyhow::Result<String> {
         .tempdir()?;
     let repo = scratch.path().join("repo");
     std::fs::create_dir(&repo)?;
-    git(&repo, &["init", "-q", "-b", "main"])?;
+    crate::git(&repo, &["init", "-q", "-b", "main"])?;
     generate(&repo, files)?;
     // Nothing is checked out in the main worktree (an unborn branch), as in a repository whose
     // main worktree sits on another branch; the cherry-pick gets a worktree of its own.
-    git(&repo, &["symbolic-ref", "HEAD", "refs/heads/idle"])?;
+    crate::git(&repo, &["symbolic-ref", "HEAD", "refs/heads/idle"])?;
     let start = rev(&repo, "main")?;
     let plan = repo.join("MULTI_AGENT_PLAN.md");
     let plan_text = plan_text();
     let worktree = scratch.path().join("pick");
     let worktree_arg = worktree.to_str().context("temp path is not UTF-8")?;
-    git(
+    crate::git(
         &repo,
         &["worktree", "add", "-q", "--detach", worktree_arg, &start],
     )?;
@@ -62,11 +62,11 @@ pub fn run(quick: bool) -> anyhow::Result<String> {
     let run = |command: &mut Command| {
         clock.set(clock.get() + 1);
         let date = format!("@{} +0000", 1_769_904_000 + u64::from(clock.get()));
-        quiet(hermetic(command).env("GIT_COMMITTER_DATE", date))
+        crate::run_quiet((command).env("GIT_COMMITTER_DATE", date))
     };
 
     let reset = || -> anyhow::Result<()> {
-        git(&repo, &["update-ref", "refs/heads/main", &start])?;
+        crate::git(&repo, &["update-ref", "refs/heads/main", &start])?;
         std::fs::write(&plan, &plan_text)?;
         Ok(())
     };
@@ -80,7 +80,7 @@ pub fn run(quick: bool) -> anyhow::Result<String> {
             .args([&repo_arg, "main", "feature/T1", &state_arg])
             .current_dir(&repo))
     };
-    let reset_pick = || git(&worktree, &["reset", "-q", "--hard", &start]);
+    let reset_pick = || crate::git(&worktree, &["reset", "-q", "--hard", &start]);
     let pick = || {
         run(Command::new("git")
             .args(["cherry-pick", &range])
@@ -210,7 +210,7 @@ fn timed(
 
 /// The tree `git replay` makes, or `None` when this git has no `replay`.
 fn replay_tree(repo: &Path, range: &str) -> anyhow::Result<Option<String>> {
-    let output = hermetic(
+    let output = crate::hermetic(
         Command::new("git")
             .args(["replay", "--advance", "main", range])
             .current_dir(repo),
@@ -367,7 +367,7 @@ fn generate(repo: &Path, files: usize) -> anyhow::Result<()> {
             &content(other, &[(5, format!("main {k}"))]),
         );
     }
-    let mut child = hermetic(
+    let mut child = crate::hermetic(
         Command::new("git")
             .args(["fast-import", "--quiet"])
             .current_dir(repo)
@@ -386,36 +386,8 @@ fn generate(repo: &Path, files: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The hermetic git environment of the benchmarks.
-fn hermetic(command: &mut Command) -> &mut Command {
-    command
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "orch bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@orch.invalid")
-        .env("GIT_COMMITTER_NAME", "orch bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@orch.invalid")
-        .env_remove("ORCH_PLAN")
-}
-
-fn quiet(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .with_context(|| format!("cannot run {command:?}"))?;
-    if !status.success() {
-        bail!("{command:?} failed with {status}");
-    }
-    Ok(())
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    quiet(hermetic(Command::new("git").args(args).current_dir(dir)))
-}
-
 fn rev(dir: &Path, rev: &str) -> anyhow::Result<String> {
-    let output = hermetic(
+    let output = crate::hermetic(
         Command::new("git")
             .args(["rev-parse", rev])
             .current_dir(dir),

@@ -61,12 +61,8 @@ fn measure(tasks: usize, repeats: usize) -> anyhow::Result<Peer> {
     std::fs::create_dir(&repo)?;
     crate::git(&repo, &["init", "-q", "-b", "main"])?;
     let peer = |args: &[&str]| -> anyhow::Result<()> {
-        let output = Command::new(&backlog)
-            .args(args)
-            .current_dir(&repo)
+        let output = crate::hermetic(Command::new(&backlog).args(args).current_dir(&repo))
             .env("HOME", &home)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

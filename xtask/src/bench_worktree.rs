@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -56,14 +56,14 @@ pub fn run(bins: &Path, quick: bool) -> anyhow::Result<Vec<Measured>> {
                         for i in 1..=n {
                             let branch = format!("bench/g{i}");
                             let path = format!("../g/g{i}");
-                            git(&repo, &["worktree", "add", "-q", "-b", &branch, &path])?;
+                            crate::git(&repo, &["worktree", "add", "-q", "-b", &branch, &path])?;
                         }
                         Ok(())
                     })?
                 } else {
                     let mut args = vec!["spawn".to_owned()];
                     args.extend(tasks.iter().cloned());
-                    time(|| run_quiet(Command::new(&orch).args(&args).current_dir(&repo)))?
+                    time(|| crate::run_quiet(Command::new(&orch).args(&args).current_dir(&repo)))?
                 };
                 clean(&repo)?;
                 steps[slot] = (is_git, took);
@@ -105,7 +105,7 @@ pub fn run(bins: &Path, quick: bool) -> anyhow::Result<Vec<Measured>> {
 /// committed and packed like a fresh clone, and a plan with tasks W1 to W4.
 fn generate(repo: &Path, files: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(repo)?;
-    git(repo, &["init", "-q", "-b", "main"])?;
+    crate::git(repo, &["init", "-q", "-b", "main"])?;
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for i in 0..files {
         let dir = repo.join(format!("src/mod{:03}", i / 100));
@@ -136,18 +136,18 @@ fn generate(repo: &Path, files: usize) -> anyhow::Result<()> {
         );
     }
     std::fs::write(repo.join("MULTI_AGENT_PLAN.md"), plan)?;
-    git(repo, &["add", "-A"])?;
-    git(repo, &["commit", "-q", "-m", "Generated"])?;
-    git(repo, &["repack", "-adq"])?;
-    git(repo, &["prune-packed"])?;
+    crate::git(repo, &["add", "-A"])?;
+    crate::git(repo, &["commit", "-q", "-m", "Generated"])?;
+    crate::git(repo, &["repack", "-adq"])?;
+    crate::git(repo, &["prune-packed"])?;
     Ok(())
 }
 
 /// Correctness first: a spawned worktree must be clean in git's own eyes.
 fn check_orch_checkout(orch: &Path, repo: &Path) -> anyhow::Result<()> {
-    run_quiet(Command::new(orch).args(["spawn", "W1"]).current_dir(repo))?;
+    crate::run_quiet(Command::new(orch).args(["spawn", "W1"]).current_dir(repo))?;
     let worktree = repo.with_file_name("repo-worktrees").join("W1");
-    let output = git_command(&worktree)
+    let output = crate::git_command(&worktree)
         .args(["status", "--porcelain"])
         .output()
         .context("cannot run git status")?;
@@ -171,8 +171,8 @@ fn clean(repo: &Path) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         }
     }
-    git(repo, &["worktree", "prune"])?;
-    let output = git_command(repo)
+    crate::git(repo, &["worktree", "prune"])?;
+    let output = crate::git_command(repo)
         .args(["for-each-ref", "--format=%(refname:short)", "refs/heads"])
         .output()?;
     let branches: Vec<String> = String::from_utf8_lossy(&output.stdout)
@@ -183,39 +183,9 @@ fn clean(repo: &Path) -> anyhow::Result<()> {
     if !branches.is_empty() {
         let mut args = vec!["branch", "-D", "-q"];
         args.extend(branches.iter().map(String::as_str));
-        git(repo, &args)?;
+        crate::git(repo, &args)?;
     }
     let _ = Command::new("sync").status();
-    Ok(())
-}
-
-fn git_command(dir: &Path) -> Command {
-    let mut command = Command::new("git");
-    command
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@localhost")
-        .env("GIT_COMMITTER_NAME", "bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@localhost");
-    command
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    run_quiet(git_command(dir).args(args))
-}
-
-fn run_quiet(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()?;
-    if !status.success() {
-        bail!("{command:?} failed with {status}");
-    }
     Ok(())
 }
 

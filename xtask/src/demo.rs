@@ -29,16 +29,6 @@ pub struct DemoAgentArgs {
     task: String,
 }
 
-/// Identity and config for every git and orch process of the demo.
-const ENV: &[(&str, &str)] = &[
-    ("GIT_CONFIG_GLOBAL", "/dev/null"),
-    ("GIT_CONFIG_NOSYSTEM", "1"),
-    ("GIT_AUTHOR_NAME", "orch demo"),
-    ("GIT_AUTHOR_EMAIL", "demo@orch.invalid"),
-    ("GIT_COMMITTER_NAME", "orch demo"),
-    ("GIT_COMMITTER_EMAIL", "demo@orch.invalid"),
-];
-
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let bins = crate::build_bins(false)?;
     let scratch = tempfile::Builder::new().prefix("orch-demo-").tempdir()?;
@@ -183,7 +173,7 @@ fn step(
     let status = Command::new(program)
         .args(args)
         .current_dir(dir)
-        .envs(ENV.iter().copied())
+        .envs(crate::HERMETIC_ENV.iter().copied())
         .envs(env.iter().copied())
         .env_remove("ORCH_PLAN")
         .status()

@@ -93,22 +93,59 @@ pub fn build_bins(release: bool) -> anyhow::Result<PathBuf> {
     Ok(target.join(if release { "release" } else { "debug" }))
 }
 
-/// Runs git in `dir` with no user or system config and a fixed identity, as the demo and the
-/// benchmarks need it.
-pub fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "orch demo")
-        .env("GIT_AUTHOR_EMAIL", "demo@orch.invalid")
-        .env("GIT_COMMITTER_NAME", "orch demo")
-        .env("GIT_COMMITTER_EMAIL", "demo@orch.invalid")
+/// Identity and config for every git and orch process xtask starts: no user or system git
+/// config, a fixed identity.
+pub const HERMETIC_ENV: &[(&str, &str)] = &[
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_AUTHOR_NAME", "orch demo"),
+    ("GIT_AUTHOR_EMAIL", "demo@orch.invalid"),
+    ("GIT_COMMITTER_NAME", "orch demo"),
+    ("GIT_COMMITTER_EMAIL", "demo@orch.invalid"),
+];
+
+/// `command` in the hermetic environment, with no `ORCH_PLAN` from the caller's.
+pub fn hermetic(command: &mut Command) -> &mut Command {
+    command
+        .envs(HERMETIC_ENV.iter().copied())
+        .env_remove("ORCH_PLAN")
+}
+
+/// Runs `command` in the hermetic environment with its output discarded (the benchmarks time
+/// it so); fails if it does not exit 0.
+pub fn run_quiet(command: &mut Command) -> anyhow::Result<()> {
+    let status = hermetic(command)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .status()
-        .context("cannot run git")?;
+        .with_context(|| format!("cannot run {command:?}"))?;
     if !status.success() {
-        bail!("git {} failed with {status}", args.join(" "));
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// A git command in `dir`, in the hermetic environment.
+pub fn git_command(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    hermetic(command.current_dir(dir));
+    command
+}
+
+/// Runs git in `dir` in the hermetic environment, its output kept back; fails if it does not
+/// exit 0, with what git printed on stderr.
+pub fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let output = git_command(dir)
+        .args(args)
+        .output()
+        .context("cannot run git")?;
+    if !output.status.success() {
+        bail!(
+            "git {} failed with {}: {}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(())
 }
