@@ -346,12 +346,8 @@ fn a_timeout_kills_the_process_group_and_fails_the_task() {
     let repo = repo_with(&[("T1", "Builder", "Not Started", "-")]);
     let pid_file = marks(&repo).join("pid");
     let script = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
-    let began = Instant::now();
+    // Left alone, the agent would exit 0 after 30 s and its task would be Completed.
     let outcome = run(&repo, &["--timeout", "1s"], &script).expect_code(1);
-    assert!(
-        began.elapsed() < Duration::from_secs(20),
-        "the timeout did not stop the agent"
-    );
     assert!(outcome.stdout.contains("timeout"), "{}", outcome.stdout);
     assert_eq!(status_of(&repo, "T1"), "Failed");
     let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
@@ -473,9 +469,11 @@ fn sigint_stops_the_agents_and_gives_their_tasks_back() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The agent was stopped, not waited for: left alone it would have exited 0.
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        began.elapsed() < Duration::from_secs(20),
-        "the interrupt was not prompt"
+        stdout.contains("exit     T1 attempt 1: no exit code"),
+        "{stdout}"
     );
     assert_eq!(status_of(&repo, "T1"), "Not Started");
     assert_eq!(status_of(&repo, "T2"), "Not Started");
