@@ -237,6 +237,8 @@ fn bash_completes_subcommand_options_and_values() {
             .orch(binary, &["completions", "bash"])
             .expect_code(0)
             .stdout;
+        // The hidden `manpages` subcommand (for packagers) is not offered.
+        assert!(!script.contains("manpages"), "{binary}");
         let path = repo.parent().join(format!("{binary}.bash"));
         std::fs::write(&path, script).expect("write the script");
         let function = format!("_{}", binary.replace('-', "__"));

@@ -106,11 +106,12 @@ pub fn write_stderr(args: std::fmt::Arguments<'_>) {
 /// them must not be able to retitle, recolour or rewrite the reader's terminal. Inside JSON
 /// strings the escape means the same character, so JSON output keeps its values.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
-            || orch_status::is_forbidden(c) && !c.is_control()
-    };
-    if !text.chars().any(|c| unsafe_char(c) || c == '\r') {
+    let escaped = |c: char| orch_status::is_forbidden(c) && !matches!(c, '\n' | '\t' | '\r');
+    let lone_cr = |i: usize| !text[i + 1..].starts_with('\n');
+    if !text
+        .char_indices()
+        .any(|(i, c)| escaped(c) || c == '\r' && lone_cr(i))
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -119,7 +120,7 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
         let keep = if c == '\r' {
             chars.peek() == Some(&'\n')
         } else {
-            !unsafe_char(c)
+            !escaped(c)
         };
         if keep {
             out.push(c);
@@ -130,9 +131,49 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn terminal_safe_escapes_controls_and_keeps_line_structure() {
+        assert!(matches!(
+            terminal_safe("plain\ttext\r\nnext\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            terminal_safe("a\u{1b}[31mb\u{7}c\rd\u{202e}e\u{85}"),
+            "a\\u001b[31mb\\u0007c\\u000dd\\u202ee\\u0085"
+        );
+        // In JSON the escape stands for the same character, so values survive.
+        let value = serde_json::json!({ "d": "x\u{202e}\u{85}\u{7f}y" });
+        let safe = terminal_safe(&value.to_string()).into_owned();
+        assert_ne!(safe, value.to_string());
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, value);
+    }
+}
+
 /// The shell completion script of a binary's command line.
-pub fn completions(mut command: clap::Command, shell: clap_complete::Shell) -> String {
+pub fn completions(command: clap::Command, shell: clap_complete::Shell) -> String {
     let name = command.get_name().to_owned();
+    // clap_complete offers hidden subcommands too; the completions get the command line
+    // without them (its own arguments and the visible subcommands, which is all they use).
+    let mut visible = clap::Command::new(name.clone())
+        .args(command.get_arguments().cloned())
+        .subcommands(
+            command
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .cloned(),
+        );
+    if let Some(version) = command.get_version() {
+        visible = visible.version(version.to_owned());
+    }
+    if let Some(about) = command.get_about() {
+        visible = visible.about(about.clone());
+    }
+    let mut command = visible;
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, name.clone(), &mut script);
     let script = String::from_utf8_lossy(&script).into_owned();
